@@ -1,0 +1,53 @@
+# iiz: two commands on a fresh machine. `make demo` serves the demo; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+CLIENTS ?= 300
+BENCH_CLIENTS ?= 100000
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest bench lock messages clean
+
+# The venv is rebuilt only when a lock file changes, so a second `make demo` starts fast.
+$(STAMP): requirements/main.txt requirements/dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/main.txt -r requirements/dev.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py load_demo --clients $(CLIENTS)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy iiz
+
+# The whole suite runs on SQLite; with DATABASE_URL set it runs again on PostgreSQL (browser tests once).
+pytest: $(STAMP)
+	env -u DATABASE_URL $(PY) -m pytest -q -n 2 --dist loadgroup -m "not postgres"
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$DATABASE_URL)"; \
+	  $(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"; \
+	elif [ -n "$$IIZ_REQUIRE_POSTGRES_TESTS" ]; then \
+	  echo "IIZ_REQUIRE_POSTGRES_TESTS is set but DATABASE_URL is not"; exit 1; \
+	fi
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(PY) bench/run.py --clients $(BENCH_CLIENTS)
+
+messages: $(STAMP)
+	cd iiz && ../$(PY) ../manage.py makemessages -l fr -l it -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+
+lock:
+	$(PYTHON) -m piptools compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/main.txt requirements/main.in
+	$(PYTHON) -m piptools compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/dev.txt requirements/dev.in
+
+clean:
+	rm -rf $(VENV) var

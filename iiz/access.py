@@ -1,0 +1,143 @@
+"""The one place that decides who may see and do what.
+
+Selectors, services and views ask this module; nothing else decides access. The rules:
+
+* Only users with a client-work role (iiz specialist, case worker, coordinator, case-team member) ever
+  see a person. The operating committee, the supervisory body and administrators see aggregates and
+  catalogues, never a person, unless they also hold a client-work role.
+* A user sees a client when the user's own institution has a registration for that client, or when the
+  user takes part in one of the client's IIZ cases.
+* Data recorded by another institution (contact details, that institution's registration) is shown only
+  under a valid consent of the client that names both institutions and covers the data's category.
+* Everything else is hidden: a 404, never a hint that the person exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from iiz.audit.models import AuditBasis
+from iiz.organisations.models import Role
+
+if TYPE_CHECKING:
+    from iiz.clients.models import Client, Consent, Registration
+    from iiz.organisations.models import User
+
+CLIENT_WORK_ROLES = frozenset({Role.SPECIALIST, Role.CASE_WORKER, Role.COORDINATOR, Role.CASE_TEAM_MEMBER})
+# Roles that may open a client record for their institution.
+CLIENT_CREATE_ROLES = frozenset({Role.SPECIALIST, Role.CASE_WORKER, Role.COORDINATOR})
+
+
+def may_work_with_clients(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.unit_id and user.has_role(*CLIENT_WORK_ROLES))
+
+
+def may_create_clients(user: User) -> bool:
+    return may_work_with_clients(user) and user.has_role(*CLIENT_CREATE_ROLES)
+
+
+def may_administer(user: User) -> bool:
+    return bool(user.is_active and (user.is_superuser or user.has_role(Role.ADMINISTRATOR)))
+
+
+def clients_visible_to(*, user: User) -> QuerySet[Client]:
+    """Every client the user may see at all (identification data only; details need `ClientAccess`)."""
+    from iiz.cases.models import CaseParticipant
+    from iiz.clients.models import Client, Registration
+
+    institution_id = user.institution_id
+    if not may_work_with_clients(user) or institution_id is None:
+        return Client.objects.none()
+    own_registration = Registration.objects.filter(client=OuterRef("pk"), institution_id=institution_id)
+    takes_part = CaseParticipant.objects.filter(case__client=OuterRef("pk"), user=user, left_on__isnull=True)
+    return Client.objects.filter(Q(Exists(own_registration)) | Q(Exists(takes_part)))
+
+
+def valid_consents(*, client: Client, on: dt.date | None = None) -> list[Consent]:
+    day = on or timezone.localdate()
+    return list(
+        client.consents.filter(revoked_at__isnull=True, superseded_at__isnull=True, valid_from__lte=day)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .prefetch_related("institutions")
+    )
+
+
+@dataclass
+class ClientAccess:
+    """What one user may see of one client, worked out once per request.
+
+    ``basis`` says why the user sees the client at all; ``may_see`` answers for each piece of data
+    recorded by an institution in a category.
+    """
+
+    user: User
+    client: Client
+    basis: str
+    consents: list[Consent] = field(default_factory=list)
+    consent_ids_used: set[int] = field(default_factory=set)
+
+    @property
+    def institution_id(self) -> int | None:
+        return self.user.institution_id
+
+    def consent_covering(self, *, category: str, recorded_by_id: int) -> Consent | None:
+        for consent in self.consents:
+            institution_ids = {i.pk for i in consent.institutions.all()}
+            if (
+                category in consent.categories
+                and self.institution_id in institution_ids
+                and recorded_by_id in institution_ids
+            ):
+                return consent
+        return None
+
+    def may_see(self, *, category: str, recorded_by_id: int) -> bool:
+        if recorded_by_id == self.institution_id:
+            return True
+        consent = self.consent_covering(category=category, recorded_by_id=recorded_by_id)
+        if consent is not None:
+            self.consent_ids_used.add(consent.pk)
+            return True
+        return False
+
+    def may_see_contact_details(self) -> bool:
+        from iiz.clients.models import DataCategory
+
+        return self.may_see(category=DataCategory.PERSONAL, recorded_by_id=self.client.recorded_by_institution_id)
+
+    def may_see_registration(self, registration: Registration) -> bool:
+        return self.may_see(category=registration.category, recorded_by_id=registration.institution_id)
+
+    def may_edit_contact_details(self) -> bool:
+        # The institution that recorded the person keeps the master data; others ask it to change them.
+        return self.client.recorded_by_institution_id == self.institution_id or self.basis == AuditBasis.REGISTRATION
+
+    def may_read_consent_document(self, consent: Consent) -> bool:
+        if consent.recorded_by.institution_id == self.institution_id:
+            return True
+        return any(i.pk == self.institution_id for i in consent.institutions.all())
+
+    def audit_details(self) -> dict[str, object]:
+        return {"consents_used": sorted(self.consent_ids_used)} if self.consent_ids_used else {}
+
+
+def client_access_for(*, user: User, client: Client) -> ClientAccess | None:
+    """The user's access to a client, or None when the client is hidden from the user."""
+    from iiz.cases.models import CaseParticipant
+    from iiz.clients.models import Registration
+
+    institution_id = user.institution_id
+    if not may_work_with_clients(user) or institution_id is None:
+        return None
+    if Registration.objects.filter(client=client, institution_id=institution_id).exists():
+        basis = AuditBasis.REGISTRATION
+    elif CaseParticipant.objects.filter(case__client=client, user=user, left_on__isnull=True).exists():
+        basis = AuditBasis.CASE
+    else:
+        return None
+    return ClientAccess(user=user, client=client, basis=basis, consents=valid_consents(client=client))

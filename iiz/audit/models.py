@@ -1,0 +1,113 @@
+"""The audit trail: who read or changed which client's data, when, from which role and on which basis.
+
+Rows are append-only. The model refuses updates and deletes, the admin is read-only, and database
+triggers (see the migration) refuse UPDATE and DELETE even from a raw SQL session of the application.
+Each row carries the hash of its predecessor, so a removed or altered row breaks the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    READ = "read", _("gelesen")
+    SEARCH = "search", _("gesucht")
+    CREATE = "create", _("erfasst")
+    UPDATE = "update", _("geändert")
+    DELETE = "delete", _("gelöscht")
+    DISCLOSE = "disclose", _("bekanntgegeben")
+    EXPORT = "export", _("exportiert")
+    DENIED = "denied", _("Zugriff verweigert")
+    LOGIN = "login", _("angemeldet")
+    LOGOUT = "logout", _("abgemeldet")
+    LOGIN_FAILED = "login_failed", _("Anmeldung fehlgeschlagen")
+
+
+class AuditBasis(models.TextChoices):
+    REGISTRATION = "registration", _("eigene Anmeldung der Institution")
+    CASE = "case", _("Beteiligung am Fall")
+    CONSENT = "consent", _("Einwilligung")
+    LEGAL = "legal", _("gesetzliche Grundlage")
+    ROLE = "role", _("Rolle")
+    NONE = "none", _("keine")
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(_("Zeitpunkt"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Person"),
+    )
+    actor_username = models.CharField(_("Benutzername"), max_length=150, blank=True)
+    actor_roles = models.JSONField(_("Rollen"), default=list, blank=True)
+    actor_institution = models.CharField(_("Institution"), max_length=200, blank=True)
+    action = models.CharField(_("Aktion"), max_length=20, choices=AuditAction.choices)
+    # The client is kept as a plain number, not a foreign key: the trail must outlive the client's record.
+    client_id = models.BigIntegerField(_("Klient/in"), null=True, blank=True, db_index=True)
+    object_type = models.CharField(_("Objekt"), max_length=60, blank=True)
+    object_id = models.CharField(_("Objekt-ID"), max_length=64, blank=True)
+    basis = models.CharField(_("Grundlage"), max_length=20, choices=AuditBasis.choices, default=AuditBasis.ROLE)
+    recipient = models.CharField(_("Empfänger"), max_length=200, blank=True)
+    details = models.JSONField(_("Details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP-Adresse"), null=True, blank=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("Protokolleintrag")
+        verbose_name_plural = _("Protokoll")
+        indexes = [models.Index(fields=["client_id", "-occurred_at"], name="audit_client_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+    def canonical_payload(self) -> str:
+        """The fields the hash covers, serialised in a fixed order."""
+        return json.dumps(
+            {
+                "occurred_at": self.occurred_at.isoformat(),
+                "actor": self.actor_id,
+                "actor_username": self.actor_username,
+                "actor_roles": list(self.actor_roles),
+                "actor_institution": self.actor_institution,
+                "action": self.action,
+                "client_id": self.client_id,
+                "object_type": self.object_type,
+                "object_id": self.object_id,
+                "basis": self.basis,
+                "recipient": self.recipient,
+                "details": self.details,
+                "ip_address": self.ip_address,
+            },
+            sort_keys=True,
+            ensure_ascii=True,
+            separators=(",", ":"),
+            default=str,
+        )
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256((self.previous_hash + self.canonical_payload()).encode()).hexdigest()

@@ -1,0 +1,194 @@
+"""Forms for clients, registrations and consents. They validate input; the services decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from iiz.clients.models import Client, DataCategory, Language, Sex
+from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_normalise
+from iiz.lib.uploads import validate_document_upload
+from iiz.organisations.models import Institution, Municipality, OrganisationalUnit
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class MunicipalityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Municipality) -> str:
+        return f"{obj.name} ({obj.district.name})"
+
+
+def current_municipalities() -> Any:
+    return Municipality.objects.filter(valid_until__isnull=True).select_related("district").order_by("name")
+
+
+class ContactFieldsMixin(forms.Form):
+    municipality = MunicipalityChoiceField(
+        label=_("Wohngemeinde"),
+        queryset=Municipality.objects.none(),
+        required=False,
+        empty_label=_("ausserhalb des Kantons Zürich"),
+    )
+    street = forms.CharField(label=_("Strasse"), max_length=150, required=False)
+    house_number = forms.CharField(label=_("Hausnummer"), max_length=12, required=False)
+    postal_code = forms.RegexField(
+        label=_("PLZ"),
+        regex=r"^\d{4}$",
+        required=False,
+        error_messages={"invalid": _("Eine Schweizer Postleitzahl hat vier Ziffern.")},
+    )
+    town = forms.CharField(label=_("Ort"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Telefon"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-Mail"), required=False)
+    languages = forms.MultipleChoiceField(
+        label=_("Sprachen"), choices=Language.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = current_municipalities()  # type: ignore[attr-defined]
+
+
+class ClientCreateForm(ContactFieldsMixin):
+    ahv_number = forms.CharField(
+        label=_("AHV-Nummer"),
+        max_length=20,
+        help_text=_("Format 756.XXXX.XXXX.XX"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    first_name = forms.CharField(label=_("Vorname"), max_length=100)
+    last_name = forms.CharField(label=_("Nachname"), max_length=100)
+    date_of_birth = forms.DateField(label=_("Geburtsdatum"), widget=DateInput())
+    sex = forms.ChoiceField(label=_("Geschlecht"), choices=Sex.choices)
+    registration_unit = forms.ModelChoiceField(
+        label=_("Angemeldet bei"), queryset=OrganisationalUnit.objects.none(), required=False
+    )
+    external_case_number = forms.CharField(label=_("Fallnummer Ihrer Institution"), max_length=50, required=False)
+    registered_on = forms.DateField(label=_("angemeldet seit"), widget=DateInput(), required=False)
+
+    field_order = [
+        "ahv_number",
+        "last_name",
+        "first_name",
+        "date_of_birth",
+        "sex",
+        "municipality",
+        "street",
+        "house_number",
+        "postal_code",
+        "town",
+        "phone",
+        "email",
+        "languages",
+        "registration_unit",
+        "external_case_number",
+        "registered_on",
+    ]
+
+    def __init__(self, *args: Any, institution: Institution, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registration_unit"].queryset = OrganisationalUnit.objects.filter(  # type: ignore[attr-defined]
+            institution=institution, is_active=True
+        )
+
+    def clean_ahv_number(self) -> str:
+        value = ahv_normalise(self.cleaned_data["ahv_number"])
+        if Client.objects.filter(ahv_number=value).exists():
+            raise ValidationError(DUPLICATE_AHV_MESSAGE, code="duplicate")
+        return value
+
+    def clean_date_of_birth(self) -> Any:
+        born = self.cleaned_data["date_of_birth"]
+        if born > timezone.localdate():
+            raise ValidationError(_("Das Geburtsdatum darf nicht in der Zukunft liegen."), code="future")
+        return born
+
+    def clean_registered_on(self) -> Any:
+        day = self.cleaned_data.get("registered_on")
+        if day and day > timezone.localdate():
+            raise ValidationError(_("Das Anmeldedatum darf nicht in der Zukunft liegen."), code="future")
+        return day
+
+
+class ClientContactForm(ContactFieldsMixin):
+    pass
+
+
+class RegistrationForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        label=_("Organisationseinheit"), queryset=OrganisationalUnit.objects.none(), required=False
+    )
+    external_case_number = forms.CharField(label=_("Fallnummer Ihrer Institution"), max_length=50, required=False)
+    registered_on = forms.DateField(label=_("angemeldet seit"), widget=DateInput())
+    deregistered_on = forms.DateField(label=_("abgemeldet am"), widget=DateInput(), required=False)
+
+    def __init__(self, *args: Any, institution: Institution, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrganisationalUnit.objects.filter(  # type: ignore[attr-defined]
+            institution=institution, is_active=True
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("registered_on"), data.get("deregistered_on")
+        if start and end and end < start:
+            self.add_error("deregistered_on", _("Die Abmeldung kann nicht vor der Anmeldung liegen."))
+        return data
+
+
+class ConsentForm(forms.Form):
+    institutions = forms.ModelMultipleChoiceField(
+        label=_("Institutionen, die Daten austauschen dürfen"),
+        queryset=Institution.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Wählen Sie mindestens eine Institution.")},
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Datenkategorien"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Wählen Sie mindestens eine Datenkategorie.")},
+    )
+    purpose = forms.CharField(label=_("Zweck"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    valid_from = forms.DateField(label=_("gültig ab"), widget=DateInput())
+    valid_until = forms.DateField(label=_("gültig bis"), widget=DateInput(), required=False)
+    document = forms.FileField(label=_("unterschriebene Einwilligung (PDF oder Bild)"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        institutions = self.fields["institutions"]
+        assert isinstance(institutions, forms.ModelMultipleChoiceField)  # noqa: S101 - narrows the type
+        institutions.queryset = Institution.objects.filter(is_active=True).exclude(kind="external").order_by("name")
+
+    def clean_document(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("document")
+        if upload:
+            validate_document_upload(upload)
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", _("Das Ende der Gültigkeit liegt vor ihrem Beginn."))
+        return data
+
+
+class ConsentRevokeForm(forms.Form):
+    revocation_reason = forms.CharField(
+        label=_("Grund oder Anlass des Widerrufs"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class RegistrationEndForm(forms.Form):
+    deregistered_on = forms.DateField(label=_("abgemeldet am"), widget=DateInput())

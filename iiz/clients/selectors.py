@@ -1,0 +1,162 @@
+"""Reading clients as the asking user may see them. Every read of a person is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from iiz import access
+from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.services import audit_record
+from iiz.clients.models import Client, Consent, Registration
+
+if TYPE_CHECKING:
+    from iiz.organisations.models import User
+
+_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_DIGITS = re.compile(r"[\s.\-]")
+
+
+def _parse_swiss_date(text: str) -> dt.date | None:
+    match = _DATE.match(text)
+    if not match:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def client_search(*, user: User, query: str, request: HttpRequest | None = None) -> list[Client]:
+    """Search the clients the user may see by name, AHV number or birth date (dd.mm.yyyy).
+
+    Every term must match; the result is limited so that a search never lists the whole population.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    qs = access.clients_visible_to(user=user).select_related("municipality")
+    for term in query.split():
+        compact = _DIGITS.sub("", term)
+        born = _parse_swiss_date(term)
+        if born is not None:
+            qs = qs.filter(date_of_birth=born)
+        elif compact.isdigit() and len(compact) >= 4:
+            qs = qs.filter(ahv_number__contains=compact)
+        else:
+            qs = qs.filter(Q(last_name__icontains=term) | Q(first_name__icontains=term))
+    results = list(qs.order_by("last_name", "first_name", "date_of_birth")[: settings.IIZ_SEARCH_RESULT_LIMIT])
+    audit_record(
+        actor=user,
+        action=AuditAction.SEARCH,
+        object_type="client_search",
+        details={"query_terms": len(query.split()), "results": [c.pk for c in results]},
+        request=request,
+    )
+    return results
+
+
+@dataclass
+class ClientFile:
+    """One client as one user may see it: what is shown, and what is withheld and why."""
+
+    client: Client
+    grant: access.ClientAccess
+    registrations: list[Registration]
+    hidden_registrations: int
+    consents: list[Consent]
+    show_contact_details: bool
+
+
+def _parse_public_id(public_id: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+
+
+def client_get_for_user(*, user: User, public_id: object, request: HttpRequest | None = None) -> Client:
+    """The client, or 404 when it does not exist or is hidden from the user (the attempt is logged)."""
+    parsed = _parse_public_id(public_id)
+    client = (
+        Client.objects.select_related("municipality__district", "recorded_by_institution")
+        .filter(public_id=parsed)
+        .first()
+        if parsed
+        else None
+    )
+    if client is None or access.client_access_for(user=user, client=client) is None:
+        audit_record(
+            actor=user,
+            action=AuditAction.DENIED,
+            client_id=client.pk if client else None,
+            object_type="client",
+            object_id=str(public_id)[:64],
+            basis=AuditBasis.NONE,
+            request=request,
+        )
+        raise Http404
+    return client
+
+
+def client_file_for_user(*, user: User, public_id: object, request: HttpRequest | None = None) -> ClientFile:
+    """Everything the user may see of one client, with one audit entry for the read."""
+    client = client_get_for_user(user=user, public_id=public_id, request=request)
+    grant = access.client_access_for(user=user, client=client)
+    if grant is None:  # pragma: no cover - checked just above; kept for the type checker
+        raise Http404
+    all_registrations = list(
+        client.registrations.select_related("institution", "unit").order_by("-registered_on", "-id")
+    )
+    shown = [r for r in all_registrations if grant.may_see_registration(r)]
+    show_contact = grant.may_see_contact_details()
+    consents = list(
+        client.consents.select_related("recorded_by__unit__institution", "revoked_by")
+        .prefetch_related("institutions")
+        .order_by("-recorded_at", "-version")
+    )
+    details = grant.audit_details()
+    details["registrations_shown"] = [r.pk for r in shown]
+    details["contact_details"] = show_contact
+    audit_record(
+        actor=user,
+        action=AuditAction.READ,
+        client_id=client.pk,
+        object_type="client",
+        object_id=client.pk,
+        basis=grant.basis,
+        details=details,
+        request=request,
+    )
+    return ClientFile(
+        client=client,
+        grant=grant,
+        registrations=shown,
+        hidden_registrations=len(all_registrations) - len(shown),
+        consents=consents,
+        show_contact_details=show_contact,
+    )
+
+
+def consent_get_for_user(*, user: User, client: Client, consent_id: int) -> Consent:
+    consent = Consent.objects.filter(client=client, pk=consent_id).select_related("recorded_by__unit").first()
+    if consent is None:
+        raise Http404
+    return consent
+
+
+def registrations_of_institution(*, user: User) -> QuerySet[Registration]:
+    if not access.may_work_with_clients(user):
+        return Registration.objects.none()
+    institution_id = user.institution_id
+    if institution_id is None:
+        return Registration.objects.none()
+    return Registration.objects.filter(institution_id=institution_id)

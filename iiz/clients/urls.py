@@ -1,0 +1,30 @@
+from django.urls import path
+
+from iiz.clients import views
+
+app_name = "clients"
+
+urlpatterns = [
+    path("", views.client_search_view, name="search"),
+    path("neu/", views.client_create_view, name="create"),
+    path("<str:public_id>/", views.client_detail_view, name="detail"),
+    path("<str:public_id>/kontakt/", views.client_contact_view, name="contact"),
+    path("<str:public_id>/anmeldungen/neu/", views.registration_create_view, name="registration_create"),
+    path(
+        "<str:public_id>/anmeldungen/<int:registration_id>/beenden/",
+        views.registration_end_view,
+        name="registration_end",
+    ),
+    path("<str:public_id>/einwilligungen/neu/", views.consent_create_view, name="consent_create"),
+    path(
+        "<str:public_id>/einwilligungen/<int:consent_id>/neue-version/", views.consent_amend_view, name="consent_amend"
+    ),
+    path(
+        "<str:public_id>/einwilligungen/<int:consent_id>/widerrufen/", views.consent_revoke_view, name="consent_revoke"
+    ),
+    path(
+        "<str:public_id>/einwilligungen/<int:consent_id>/dokument/",
+        views.consent_document_view,
+        name="consent_document",
+    ),
+]

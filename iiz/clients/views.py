@@ -1,0 +1,298 @@
+"""Client pages: search, record, the client file, registrations and consents.
+
+Views only translate between HTTP and the selectors and services; access is decided in ``iiz.access``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from iiz import access
+from iiz.audit.models import AuditAction
+from iiz.audit.services import audit_record
+from iiz.clients import forms, selectors, services
+from iiz.clients.models import Consent, Registration
+from iiz.lib.forms import form_add_service_errors
+from iiz.organisations.models import Institution, User
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _require_client_work(request: HttpRequest) -> User:
+    user = _user(request)
+    if not access.may_work_with_clients(user):
+        raise PermissionDenied(_("Ihre Rolle sieht keine Personendaten."))
+    return user
+
+
+def _own_institution(user: User) -> Institution:
+    institution = user.institution
+    if institution is None:
+        raise PermissionDenied(_("Ihr Konto ist keiner Institution zugeordnet."))
+    return institution
+
+
+@require_GET
+def client_search_view(request: HttpRequest) -> HttpResponse:
+    user = _require_client_work(request)
+    query = request.GET.get("q", "")[:200]
+    results = selectors.client_search(user=user, query=query, request=request) if query.strip() else []
+    context = {"query": query, "results": results, "searched": bool(query.strip())}
+    template = "clients/search.html#results" if request.htmx else "clients/search.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def client_create_view(request: HttpRequest) -> HttpResponse:
+    user = _require_client_work(request)
+    if not access.may_create_clients(user):
+        raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
+    institution = _own_institution(user)
+    form = forms.ClientCreateForm(
+        request.POST or None,
+        institution=institution,
+        initial={"registered_on": timezone.localdate(), "registration_unit": user.unit},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            client = services.client_create(
+                actor=user,
+                ahv_number=data["ahv_number"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+                sex=data["sex"],
+                municipality=data["municipality"],
+                street=data["street"],
+                house_number=data["house_number"],
+                postal_code=data["postal_code"],
+                town=data["town"],
+                phone=data["phone"],
+                email=data["email"],
+                languages=data["languages"],
+                registration_unit=data["registration_unit"],
+                external_case_number=data["external_case_number"],
+                registered_on=data["registered_on"],
+                request=request,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s ist erfasst.") % {"name": client.full_name})
+            return redirect(client)
+    return render(request, "clients/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def client_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _require_client_work(request)
+    file = selectors.client_file_for_user(user=user, public_id=public_id, request=request)
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "file": file,
+            "client": file.client,
+            "age": file.client.age_on(timezone.localdate()),
+            "may_edit_contact": file.grant.may_edit_contact_details(),
+            "own_institution": user.institution,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def client_contact_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _require_client_work(request)
+    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    grant = access.client_access_for(user=user, client=client)
+    if grant is None or not grant.may_edit_contact_details():
+        raise PermissionDenied(_("Nur die erfassende Institution ändert die Kontaktdaten."))
+    initial = {name: getattr(client, name) for name in services.CONTACT_FIELDS}
+    initial["municipality"] = client.municipality
+    form = forms.ClientContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update_contact(actor=user, client=client, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Die Kontaktdaten sind gespeichert."))
+            return redirect(client)
+    return render(
+        request, "clients/contact_form.html", {"form": form, "client": client}, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def registration_create_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _require_client_work(request)
+    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    institution = _own_institution(user)
+    form = forms.RegistrationForm(
+        request.POST or None,
+        institution=institution,
+        initial={"registered_on": timezone.localdate(), "unit": user.unit},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_create(actor=user, client=client, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Die Anmeldung ist erfasst."))
+            return redirect(client)
+    return render(
+        request,
+        "clients/registration_form.html",
+        {"form": form, "client": client, "institution": institution},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def registration_end_view(request: HttpRequest, public_id: str, registration_id: int) -> HttpResponse:
+    user = _require_client_work(request)
+    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    registration = (
+        Registration.objects.filter(pk=registration_id, client=client, institution_id=_own_institution(user).pk)
+        .select_related("institution", "unit")
+        .first()
+    )
+    if registration is None:
+        raise Http404
+    form = forms.RegistrationEndForm(request.POST or None, initial={"deregistered_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_end(
+                actor=user,
+                registration=registration,
+                deregistered_on=form.cleaned_data["deregistered_on"],
+                request=request,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Die Abmeldung ist erfasst."))
+            return redirect(client)
+    return render(
+        request,
+        "clients/registration_end.html",
+        {"form": form, "client": client, "registration": registration},
+        status=400 if form.errors else 200,
+    )
+
+
+def _consent_form_view(request: HttpRequest, public_id: str, replaces_id: int | None) -> HttpResponse:
+    user = _require_client_work(request)
+    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    replaces: Consent | None = None
+    initial: dict[str, Any] = {"valid_from": timezone.localdate(), "institutions": [user.institution_id]}
+    if replaces_id is not None:
+        replaces = selectors.consent_get_for_user(user=user, client=client, consent_id=replaces_id)
+        initial = {
+            "institutions": list(replaces.institutions.values_list("pk", flat=True)),
+            "categories": replaces.categories,
+            "purpose": replaces.purpose,
+            "valid_from": timezone.localdate(),
+            "valid_until": replaces.valid_until,
+        }
+    form = forms.ConsentForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.consent_record(
+                actor=user,
+                client=client,
+                institutions=data["institutions"],
+                categories=data["categories"],
+                purpose=data["purpose"],
+                valid_from=data["valid_from"],
+                valid_until=data["valid_until"],
+                document=data["document"],
+                replaces=replaces,
+                request=request,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Die Einwilligung ist erfasst."))
+            return redirect(client)
+    return render(
+        request,
+        "clients/consent_form.html",
+        {"form": form, "client": client, "replaces": replaces},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def consent_create_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _consent_form_view(request, public_id, None)
+
+
+@require_http_methods(["GET", "POST"])
+def consent_amend_view(request: HttpRequest, public_id: str, consent_id: int) -> HttpResponse:
+    return _consent_form_view(request, public_id, consent_id)
+
+
+@require_http_methods(["GET", "POST"])
+def consent_revoke_view(request: HttpRequest, public_id: str, consent_id: int) -> HttpResponse:
+    user = _require_client_work(request)
+    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    consent = selectors.consent_get_for_user(user=user, client=client, consent_id=consent_id)
+    form = forms.ConsentRevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_revoke(
+                actor=user, consent=consent, reason=form.cleaned_data["revocation_reason"], request=request
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Der Widerruf ist erfasst. Der Zugriff, den die Einwilligung gewährte, endet jetzt.")
+            )
+            return redirect(client)
+    return render(
+        request,
+        "clients/consent_revoke.html",
+        {"form": form, "client": client, "consent": consent},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def consent_document_view(request: HttpRequest, public_id: str, consent_id: int) -> FileResponse:
+    """Serve a signed consent form, only after the access check; files are never on a public URL."""
+    user = _require_client_work(request)
+    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    consent = selectors.consent_get_for_user(user=user, client=client, consent_id=consent_id)
+    grant = access.client_access_for(user=user, client=client)
+    if grant is None or not consent.document or not grant.may_read_consent_document(consent):
+        raise Http404
+    audit_record(
+        actor=user,
+        action=AuditAction.READ,
+        client_id=client.pk,
+        object_type="consent_document",
+        object_id=consent.pk,
+        basis=grant.basis,
+        request=request,
+    )
+    response = FileResponse(
+        consent.document.open("rb"), content_type=consent.document_content_type or "application/octet-stream"
+    )
+    suffix = (consent.document.name or "").rsplit(".", 1)[-1]
+    response["Content-Disposition"] = f'attachment; filename="einwilligung-{consent.pk}-v{consent.version}.{suffix}"'
+    return response

@@ -1,0 +1,26 @@
+"""The start page: the user's own cases and tasks."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from iiz import access
+from iiz.cases.selectors import cases_of_participant
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    works_with_clients = access.may_work_with_clients(user)  # type: ignore[arg-type]
+    cases = list(cases_of_participant(user=user)) if works_with_clients else []  # type: ignore[arg-type]
+    return render(
+        request,
+        "core/home.html",
+        {
+            "cases": cases,
+            "tasks": [],
+            "works_with_clients": works_with_clients,
+        },
+    )
