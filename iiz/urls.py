@@ -16,5 +16,7 @@ urlpatterns = [
     path("konto/zweiter-faktor/einrichten/", accounts.otp_setup, name="otp_setup"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("klienten/", include("iiz.clients.urls")),
+    # The admin signs in through the platform's own login, so that lock-out and second factor apply.
+    path("admin/login/", accounts.admin_login_redirect),
     path("admin/", admin.site.urls),
 ]

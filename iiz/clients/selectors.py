@@ -83,8 +83,8 @@ def _parse_public_id(public_id: object) -> uuid.UUID | None:
         return None
 
 
-def client_get_for_user(*, user: User, public_id: object, request: HttpRequest | None = None) -> Client:
-    """The client, or 404 when it does not exist or is hidden from the user (the attempt is logged)."""
+def client_access_get(*, user: User, public_id: object, request: HttpRequest | None = None) -> access.ClientAccess:
+    """The user's access to the client, or 404 when it does not exist or is hidden (the attempt is logged)."""
     parsed = _parse_public_id(public_id)
     client = (
         Client.objects.select_related("municipality__district", "recorded_by_institution")
@@ -93,7 +93,8 @@ def client_get_for_user(*, user: User, public_id: object, request: HttpRequest |
         if parsed
         else None
     )
-    if client is None or access.client_access_for(user=user, client=client) is None:
+    grant = access.client_access_for(user=user, client=client) if client is not None else None
+    if grant is None:
         audit_record(
             actor=user,
             action=AuditAction.DENIED,
@@ -104,15 +105,18 @@ def client_get_for_user(*, user: User, public_id: object, request: HttpRequest |
             request=request,
         )
         raise Http404
-    return client
+    return grant
+
+
+def client_get_for_user(*, user: User, public_id: object, request: HttpRequest | None = None) -> Client:
+    """The client, or 404 when it does not exist or is hidden from the user."""
+    return client_access_get(user=user, public_id=public_id, request=request).client
 
 
 def client_file_for_user(*, user: User, public_id: object, request: HttpRequest | None = None) -> ClientFile:
     """Everything the user may see of one client, with one audit entry for the read."""
-    client = client_get_for_user(user=user, public_id=public_id, request=request)
-    grant = access.client_access_for(user=user, client=client)
-    if grant is None:  # pragma: no cover - checked just above; kept for the type checker
-        raise Http404
+    grant = client_access_get(user=user, public_id=public_id, request=request)
+    client = grant.client
     all_registrations = list(
         client.registrations.select_related("institution", "unit").order_by("-registered_on", "-id")
     )

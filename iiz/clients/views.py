@@ -114,9 +114,9 @@ def client_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def client_contact_view(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _require_client_work(request)
-    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
-    grant = access.client_access_for(user=user, client=client)
-    if grant is None or not grant.may_edit_contact_details():
+    grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
+    client = grant.client
+    if not grant.may_edit_contact_details():
         raise PermissionDenied(_("Nur die erfassende Institution ändert die Kontaktdaten."))
     initial = {name: getattr(client, name) for name in services.CONTACT_FIELDS}
     initial["municipality"] = client.municipality
@@ -276,10 +276,10 @@ def consent_revoke_view(request: HttpRequest, public_id: str, consent_id: int) -
 def consent_document_view(request: HttpRequest, public_id: str, consent_id: int) -> FileResponse:
     """Serve a signed consent form, only after the access check; files are never on a public URL."""
     user = _require_client_work(request)
-    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
+    client = grant.client
     consent = selectors.consent_get_for_user(user=user, client=client, consent_id=consent_id)
-    grant = access.client_access_for(user=user, client=client)
-    if grant is None or not consent.document or not grant.may_read_consent_document(consent):
+    if not consent.document or not grant.may_read_consent_document(consent):
         raise Http404
     audit_record(
         actor=user,

@@ -166,7 +166,7 @@ def demo_world_build() -> dict[str, OrganisationalUnit]:
     for demo in DEMO_USERS:
         if User.objects.filter(username=demo.username).exists():
             continue
-        user = user_create(
+        user_create(
             actor=None,
             username=demo.username,
             first_name=demo.first_name,
@@ -176,9 +176,9 @@ def demo_world_build() -> dict[str, OrganisationalUnit]:
             roles=demo.roles,
             password=DEMO_PASSWORD,
             is_demo_account=True,
+            # The administrator maintains catalogues and users in the Django admin.
+            is_staff=Role.ADMINISTRATOR in demo.roles,
+            is_superuser=Role.ADMINISTRATOR in demo.roles,
             validate=False,
         )
-        if Role.ADMINISTRATOR in demo.roles:
-            # The administrator maintains catalogues and users in the Django admin.
-            User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
     return units

@@ -25,6 +25,8 @@ def user_create(
     password: str | None,
     language: str = "de",
     is_demo_account: bool = False,
+    is_staff: bool = False,
+    is_superuser: bool = False,
     validate: bool = True,
 ) -> User:
     """Create a user with roles. Passwords go through Django's validators unless told otherwise.
@@ -39,6 +41,8 @@ def user_create(
         unit=unit,
         language=language,
         is_demo_account=is_demo_account,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
     )
     if password is None:
         user.set_unusable_password()
@@ -59,8 +63,6 @@ def user_set_roles(*, actor: User | None, user: User, roles: Iterable[str]) -> N
     existing = set(UserRole.objects.filter(user=user).values_list("role", flat=True))
     UserRole.objects.bulk_create([UserRole(user=user, role=role) for role in sorted(wanted - existing)])
     user.__dict__.pop("_role_cache", None)
-    if hasattr(user, "_role_cache"):
-        del user._role_cache
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
