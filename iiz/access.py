@@ -25,6 +25,7 @@ from iiz.audit.models import AuditBasis
 from iiz.organisations.models import Role
 
 if TYPE_CHECKING:
+    from iiz.cases.models import Case
     from iiz.clients.models import Client, Consent, Registration
     from iiz.organisations.models import User
 
@@ -141,3 +142,86 @@ def client_access_for(*, user: User, client: Client) -> ClientAccess | None:
     else:
         return None
     return ClientAccess(user=user, client=client, basis=basis, consents=valid_consents(client=client))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------------------
+
+# Which institutions write which dimension of the situation clarification.
+CLARIFICATION_WRITERS: dict[str, frozenset[str]] = {
+    "social": frozenset({"social_service", "cantonal_social", "youth"}),
+    "occupational": frozenset({"labour", "youth", "disability", "education"}),
+    "medical": frozenset({"disability"}),
+}
+# The case lead (Fallführung) comes from the RAV, the social services or the IV-Stelle.
+CASE_LEAD_KINDS = frozenset({"labour", "social_service", "disability"})
+
+
+def cases_visible_to(*, user: User) -> QuerySet[Case]:
+    """The cases the user takes part in (and has not left)."""
+    from iiz.cases.models import Case
+
+    if not may_work_with_clients(user):
+        return Case.objects.none()
+    return Case.objects.filter(participants__user=user, participants__left_on__isnull=True).distinct()
+
+
+@dataclass
+class CaseAccess(ClientAccess):
+    """What one participant may see and do in one case."""
+
+    case: Case | None = None
+
+    def _is(self, *roles: str) -> bool:
+        return self.user.has_role(*roles)
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.case and self.case.is_open)
+
+    def may_change_level(self) -> bool:
+        return self.is_open and self._is(Role.SPECIALIST, Role.COORDINATOR)
+
+    def may_coordinate(self) -> bool:
+        """Schedule meetings, record minutes and agreements, request information (level 2 and 3)."""
+        return self.is_open and self._is(Role.COORDINATOR)
+
+    def may_edit_plan(self) -> bool:
+        return self.is_open and (
+            self._is(Role.COORDINATOR, Role.SPECIALIST)
+            or (self.case is not None and self.case.case_lead_id == self.user.pk)
+        )
+
+    def may_write_clarification(self, dimension: str) -> bool:
+        institution = self.user.institution
+        return bool(self.is_open and institution and institution.kind in CLARIFICATION_WRITERS.get(dimension, ()))
+
+    def may_close(self) -> bool:
+        return self.is_open and (
+            self._is(Role.COORDINATOR)
+            or (self.case is not None and self.case.case_lead_id == self.user.pk)
+            or (self.case is not None and self.case.level == 1 and self._is(Role.SPECIALIST))
+        )
+
+    def may_record_follow_up(self) -> bool:
+        return bool(self.case and not self.case.is_open)
+
+    def may_see_item(self, *, category: str, institution_id: int | None) -> bool:
+        """An entry written by an institution in a category: the writer's own, or shared under consent."""
+        if institution_id is None:
+            return True
+        return self.may_see(category=category, recorded_by_id=institution_id)
+
+
+def case_access_for(*, user: User, case: Case) -> CaseAccess | None:
+    """The user's access to a case, or None when the case is hidden from the user."""
+    from iiz.cases.models import CaseParticipant
+
+    if not may_work_with_clients(user) or user.institution_id is None:
+        return None
+    if not CaseParticipant.objects.filter(case=case, user=user, left_on__isnull=True).exists():
+        return None
+    return CaseAccess(
+        user=user, client=case.client, basis=AuditBasis.CASE, consents=valid_consents(client=case.client), case=case
+    )

@@ -1,12 +1,39 @@
-"""Reading cases as the asking user may see them."""
+"""Reading cases as the asking user may see them: lists, the case file, its timeline, the task list."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from iiz.cases.models import Case, CaseStatus
+from iiz import access
+from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.services import audit_record
+from iiz.cases.models import (
+    Agreement,
+    AgreementStatus,
+    Case,
+    CaseParticipant,
+    CaseStatus,
+    Clarification,
+    Dimension,
+    FollowUp,
+    InformationRequest,
+    IntegrationPlan,
+    JointInterview,
+    LevelChange,
+    Measure,
+    MeasureStatus,
+    Meeting,
+    MeetingParticipant,
+    Notification,
+    PlanStatus,
+)
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -15,7 +42,373 @@ if TYPE_CHECKING:
 def cases_of_participant(*, user: User) -> QuerySet[Case]:
     """Open cases the user takes part in, newest first."""
     return (
-        Case.objects.filter(participants__user=user, participants__left_on__isnull=True, status=CaseStatus.OPEN)
+        access.cases_visible_to(user=user)
+        .filter(status=CaseStatus.OPEN)
         .select_related("client", "serving_institution")
         .order_by("-opened_on", "-id")
     )
+
+
+def case_list_for_user(*, user: User, status: str = "", level: int | None = None) -> QuerySet[Case]:
+    qs = access.cases_visible_to(user=user).select_related("client", "serving_institution", "case_lead")
+    if status in CaseStatus.values:
+        qs = qs.filter(status=status)
+    if level in (1, 2, 3):
+        qs = qs.filter(level=level)
+    return qs.order_by("-opened_on", "-id")
+
+
+def case_access_get(*, user: User, reference: str, request: HttpRequest | None = None) -> access.CaseAccess:
+    """The user's access to the case, or 404 (logged) when it does not exist or is hidden."""
+    case = (
+        Case.objects.select_related(
+            "client__municipality__district",
+            "serving_institution",
+            "case_lead__unit__institution",
+            "case_team",
+            "bilateral_institution",
+            "previous_case",
+            "target_group_check",
+            "screening",
+        )
+        .filter(reference=reference[:20])
+        .first()
+    )
+    grant = access.case_access_for(user=user, case=case) if case is not None else None
+    if grant is None:
+        audit_record(
+            actor=user,
+            action=AuditAction.DENIED,
+            client_id=case.client_id if case else None,
+            object_type="case",
+            object_id=reference[:64],
+            basis=AuditBasis.NONE,
+            request=request,
+        )
+        raise Http404
+    return grant
+
+
+@dataclass
+class TimelineEntry:
+    day: dt.date
+    at: dt.datetime | None
+    kind: str
+    title: str
+    detail: str = ""
+    institution: str = ""
+    person: str = ""
+    withheld: bool = False
+
+
+@dataclass
+class CaseFile:
+    """One case as one participant may see it."""
+
+    case: Case
+    grant: access.CaseAccess
+    participants: list[CaseParticipant]
+    level_changes: list[LevelChange]
+    information_requests: list[InformationRequest]
+    joint_interviews: list[JointInterview]
+    clarifications: dict[str, Clarification | None]
+    clarifications_withheld: list[str]
+    plans: list[IntegrationPlan]
+    meetings: list[Meeting]
+    agreements: list[Agreement]
+    follow_ups: list[FollowUp]
+    follow_on_cases: list[Case]
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def current_plan(self) -> IntegrationPlan | None:
+        return next((p for p in self.plans if p.status == PlanStatus.AGREED), None)
+
+    @property
+    def draft_plan(self) -> IntegrationPlan | None:
+        return next((p for p in self.plans if p.status == PlanStatus.DRAFT), None)
+
+
+def _info_visible(grant: access.CaseAccess, info: InformationRequest) -> bool:
+    """A request's answer is shown to the asker's side only under consent for its category."""
+    if info.answered_by is None:
+        return True
+    return grant.may_see_item(category=info.category, institution_id=info.to_institution_id)
+
+
+def case_file_for_user(*, user: User, reference: str, request: HttpRequest | None = None) -> CaseFile:
+    """Everything a participant may see of one case, read in a fixed number of queries, audited once."""
+    grant = case_access_get(user=user, reference=reference, request=request)
+    case = grant.case
+    assert case is not None  # noqa: S101 - case_access_get always sets it
+    participants = list(
+        case.participants.filter(left_on__isnull=True)
+        .select_related("user__unit__institution", "institution")
+        .order_by("institution__name", "user__last_name")
+    )
+    level_changes = list(case.level_changes.select_related("changed_by"))
+    infos = list(case.information_requests.select_related("to_institution", "asked_by", "answered_by"))
+    interviews = list(case.joint_interviews.select_related("recorded_by").prefetch_related("participants"))
+    clar_rows = list(case.clarifications.select_related("institution", "written_by"))
+    clarifications: dict[str, Clarification | None] = dict.fromkeys(Dimension.values)
+    withheld: list[str] = []
+    for row in clar_rows:
+        if grant.may_see_item(category=row.category, institution_id=row.institution_id):
+            clarifications[row.dimension] = row
+        else:
+            withheld.append(row.dimension)
+    plans = list(
+        case.plans.select_related("case_lead__unit__institution", "created_by", "agreed_in").prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.select_related("service", "responsible_institution", "responsible_user"),
+            )
+        )
+    )
+    meetings = list(
+        case.meetings.select_related("organised_by").prefetch_related(
+            Prefetch("participants", queryset=MeetingParticipant.objects.select_related("user__unit", "contact"))
+        )
+    )
+    agreements = list(case.agreements.select_related("owner", "meeting"))
+    follow_ups = list(case.follow_ups.select_related("owner", "recorded_by", "back_with"))
+    follow_on = list(case.follow_on_cases.all())
+    file = CaseFile(
+        case=case,
+        grant=grant,
+        participants=participants,
+        level_changes=level_changes,
+        information_requests=infos,
+        joint_interviews=interviews,
+        clarifications=clarifications,
+        clarifications_withheld=withheld,
+        plans=plans,
+        meetings=meetings,
+        agreements=agreements,
+        follow_ups=follow_ups,
+        follow_on_cases=follow_on,
+    )
+    file.timeline = _timeline(file)
+    audit_record(
+        actor=user,
+        action=AuditAction.READ,
+        client_id=case.client_id,
+        object_type="case",
+        object_id=case.pk,
+        basis=AuditBasis.CASE,
+        request=request,
+        details={"case": case.reference, **grant.audit_details(), "clarifications_withheld": withheld},
+    )
+    return file
+
+
+def _timeline(file: CaseFile) -> list[TimelineEntry]:
+    """One chronological list of everything that happened in the case, filtered by what the viewer may see."""
+    grant, case = file.grant, file.case
+    entries: list[TimelineEntry] = []
+    for change in file.level_changes:
+        if change.from_level is None:
+            title = _("Fall eröffnet (Stufe 1)")
+        elif change.from_level == change.to_level:
+            title = _("Vorgehen festgelegt: %(route)s") % {"route": change.get_route_display()}
+        else:
+            title = _("Stufe %(source)s → Stufe %(target)s") % {"source": change.from_level, "target": change.to_level}
+        entries.append(
+            TimelineEntry(
+                change.changed_on, change.changed_at, "level", title, change.reason, person=str(change.changed_by)
+            )
+        )
+    for info in file.information_requests:
+        entries.append(
+            TimelineEntry(
+                info.asked_on,
+                None,
+                "information_request",
+                _("Informationsanfrage an %(inst)s") % {"inst": info.to_institution.short_name},
+                info.question,
+                person=str(info.asked_by),
+            )
+        )
+        if info.answered_on:
+            visible = _info_visible(grant, info)
+            entries.append(
+                TimelineEntry(
+                    info.answered_on,
+                    None,
+                    "information_answer",
+                    _("Antwort von %(inst)s") % {"inst": info.to_institution.short_name},
+                    info.answer if visible else "",
+                    person=str(info.answered_by),
+                    withheld=not visible,
+                )
+            )
+    for interview in file.joint_interviews:
+        entries.append(
+            TimelineEntry(
+                interview.held_on,
+                None,
+                "joint_interview",
+                _("Gemeinsames Kundengespräch"),
+                interview.summary,
+                person=str(interview.recorded_by),
+            )
+        )
+    for clarification in file.clarifications.values():
+        if clarification is not None:
+            entries.append(
+                TimelineEntry(
+                    timezone.localtime(clarification.written_at).date(),
+                    clarification.written_at,
+                    "clarification",
+                    _("Situationsklärung: %(dim)s") % {"dim": clarification.get_dimension_display()},
+                    institution=clarification.institution.short_name,
+                    person=str(clarification.written_by),
+                )
+            )
+    for dimension in file.clarifications_withheld:
+        entries.append(
+            TimelineEntry(
+                case.opened_on,
+                None,
+                "clarification",
+                _("Situationsklärung: %(dim)s") % {"dim": Dimension(dimension).label},
+                withheld=True,
+            )
+        )
+    for plan in file.plans:
+        entries.append(
+            TimelineEntry(
+                timezone.localtime(plan.created_at).date(),
+                plan.created_at,
+                "plan",
+                _("Integrationsplan Version %(v)s erstellt") % {"v": plan.version},
+                person=str(plan.created_by),
+            )
+        )
+        if plan.agreed_on:
+            entries.append(
+                TimelineEntry(
+                    plan.agreed_on, None, "plan", _("Integrationsplan Version %(v)s vereinbart") % {"v": plan.version}
+                )
+            )
+    for meeting in file.meetings:
+        local = timezone.localtime(meeting.starts_at)
+        entries.append(
+            TimelineEntry(
+                local.date(),
+                meeting.starts_at,
+                "meeting",
+                _("Fallteam-Sitzung in %(place)s") % {"place": meeting.place},
+                meeting.agenda,
+                person=str(meeting.organised_by),
+            )
+        )
+    for agreement in file.agreements:
+        entries.append(
+            TimelineEntry(
+                agreement.created_on,
+                None,
+                "agreement",
+                _("Vereinbarung: %(owner)s bis %(due)s")
+                % {"owner": agreement.owner, "due": agreement.due_on.strftime("%d.%m.%Y")},
+                agreement.text,
+            )
+        )
+        if agreement.done_on:
+            entries.append(
+                TimelineEntry(
+                    agreement.done_on,
+                    None,
+                    "agreement",
+                    _("Vereinbarung erledigt"),
+                    agreement.text,
+                    person=str(agreement.owner),
+                )
+            )
+    if case.closed_on:
+        entries.append(
+            TimelineEntry(
+                case.closed_on,
+                None,
+                "closure",
+                _("Fall abgeschlossen: %(outcome)s") % {"outcome": case.get_outcome_display()},
+                case.closure_note,
+                person=str(case.closed_by or ""),
+            )
+        )
+    for follow_up in file.follow_ups:
+        if follow_up.recorded_on:
+            entries.append(
+                TimelineEntry(
+                    follow_up.recorded_on,
+                    None,
+                    "follow_up",
+                    _("Nachbefragung nach %(m)s Monaten: %(status)s")
+                    % {"m": follow_up.months_after, "status": follow_up.get_status_display()},
+                    follow_up.note,
+                    person=str(follow_up.recorded_by or ""),
+                )
+            )
+    far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
+    entries.sort(key=lambda e: (e.day, e.at or far_past), reverse=True)
+    return entries
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The start page: my tasks
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Task:
+    kind: str
+    title: str
+    case: Case
+    due_on: dt.date
+    overdue: bool
+
+
+def tasks_for_user(*, user: User, today: dt.date | None = None) -> list[Task]:
+    """Open agreements, measures, information requests to the user's institution and due follow-ups."""
+    day = today or timezone.localdate()
+    tasks: list[Task] = []
+    for agreement in Agreement.objects.filter(
+        owner=user, status=AgreementStatus.OPEN, case__status=CaseStatus.OPEN
+    ).select_related("case"):
+        tasks.append(Task("agreement", agreement.text, agreement.case, agreement.due_on, agreement.is_overdue_on(day)))
+    for measure in Measure.objects.filter(
+        responsible_user=user,
+        status__in=[MeasureStatus.PLANNED, MeasureStatus.RUNNING],
+        plan__status=PlanStatus.AGREED,
+        plan__case__status=CaseStatus.OPEN,
+    ).select_related("plan__case"):
+        tasks.append(
+            Task("measure", measure.description, measure.plan.case, measure.due_on, measure.is_overdue_on(day))
+        )
+    institution_id = user.institution_id
+    if institution_id is not None:
+        infos = InformationRequest.objects.filter(
+            to_institution_id=institution_id,
+            answered_on__isnull=True,
+            case__status=CaseStatus.OPEN,
+            case__participants__user=user,
+            case__participants__left_on__isnull=True,
+        ).select_related("case")
+        for info in infos:
+            tasks.append(Task("information_request", info.question, info.case, info.due_on, info.due_on < day))
+    for follow_up in FollowUp.objects.filter(owner=user, recorded_on__isnull=True).select_related("case"):
+        tasks.append(
+            Task(
+                "follow_up",
+                _("Nachbefragung nach %(m)s Monaten") % {"m": follow_up.months_after},
+                follow_up.case,
+                follow_up.due_on,
+                follow_up.due_on < day,
+            )
+        )
+    tasks.sort(key=lambda t: (not t.overdue, t.due_on))
+    return tasks
+
+
+def notifications_unread(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user, read_at__isnull=True).order_by("-created_at")[:20]

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from iiz import access
-from iiz.cases.selectors import cases_of_participant
+from iiz.cases.selectors import cases_of_participant, notifications_unread, tasks_for_user
 
 
 @require_GET
@@ -15,12 +15,15 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     works_with_clients = access.may_work_with_clients(user)  # type: ignore[arg-type]
     cases = list(cases_of_participant(user=user)) if works_with_clients else []  # type: ignore[arg-type]
+    tasks = tasks_for_user(user=user) if works_with_clients else []  # type: ignore[arg-type]
+    notifications = list(notifications_unread(user=user)) if works_with_clients else []  # type: ignore[arg-type]
     return render(
         request,
         "core/home.html",
         {
             "cases": cases,
-            "tasks": [],
+            "tasks": tasks,
+            "notifications": notifications,
             "works_with_clients": works_with_clients,
         },
     )
