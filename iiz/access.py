@@ -115,8 +115,11 @@ class ClientAccess:
         return self.may_see(category=registration.category, recorded_by_id=registration.institution_id)
 
     def may_edit_contact_details(self) -> bool:
-        # The institution that recorded the person keeps the master data; others ask it to change them.
-        return self.client.recorded_by_institution_id == self.institution_id or self.basis == AuditBasis.REGISTRATION
+        # The recording institution keeps the contact data. Another institution serving the person may correct
+        # them only where it may see them (the edit form shows the current values).
+        if self.client.recorded_by_institution_id == self.institution_id:
+            return True
+        return self.basis == AuditBasis.REGISTRATION and self.may_see_contact_details()
 
     def may_read_consent_document(self, consent: Consent) -> bool:
         if consent.recorded_by.institution_id == self.institution_id:
