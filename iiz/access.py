@@ -27,6 +27,7 @@ from iiz.organisations.models import Role
 if TYPE_CHECKING:
     from iiz.cases.models import Case
     from iiz.clients.models import Client, Consent, Registration
+    from iiz.exchange.models import LegalBasis
     from iiz.organisations.models import User
 
 CLIENT_WORK_ROLES = frozenset({Role.SPECIALIST, Role.CASE_WORKER, Role.COORDINATOR, Role.CASE_TEAM_MEMBER})
@@ -86,16 +87,16 @@ class ClientAccess:
     def institution_id(self) -> int | None:
         return self.user.institution_id
 
-    def consent_covering(self, *, category: str, recorded_by_id: int) -> Consent | None:
+    def consent_between(self, *, category: str, first_id: int | None, second_id: int | None) -> Consent | None:
+        """A valid consent that lets the two institutions exchange data of the category, if any."""
         for consent in self.consents:
-            institution_ids = {i.pk for i in consent.institutions.all()}
-            if (
-                category in consent.categories
-                and self.institution_id in institution_ids
-                and recorded_by_id in institution_ids
-            ):
+            ids = {i.pk for i in consent.institutions.all()}
+            if category in consent.categories and first_id in ids and second_id in ids:
                 return consent
         return None
+
+    def consent_covering(self, *, category: str, recorded_by_id: int) -> Consent | None:
+        return self.consent_between(category=category, first_id=self.institution_id, second_id=recorded_by_id)
 
     def may_see(self, *, category: str, recorded_by_id: int) -> bool:
         if recorded_by_id == self.institution_id:
@@ -175,6 +176,7 @@ class CaseAccess(ClientAccess):
     """What one participant may see and do in one case."""
 
     case: Case | None = None
+    legal_bases: list[LegalBasis] = field(default_factory=list)
 
     def _is(self, *roles: str) -> bool:
         return self.user.has_role(*roles)
@@ -210,6 +212,43 @@ class CaseAccess(ClientAccess):
     def may_record_follow_up(self) -> bool:
         return bool(self.case and not self.case.is_open)
 
+    def legal_basis_covering(self, *, category: str, recipient_id: int) -> LegalBasis | None:
+        day = timezone.localdate()
+        for basis in self.legal_bases:
+            if (
+                basis.ended_at is None
+                and basis.valid_from <= day
+                and (basis.valid_until is None or basis.valid_until >= day)
+                and category in basis.categories
+                and any(i.pk == recipient_id for i in basis.institutions.all())
+            ):
+                return basis
+        return None
+
+    def exchange_basis(self, *, category: str, sender_id: int, recipient_id: int) -> str | None:
+        """Why data of a category may pass from one institution to another in this case, or None."""
+        consent = self.consent_between(category=category, first_id=sender_id, second_id=recipient_id)
+        if consent is not None:
+            return AuditBasis.CONSENT
+        if self.legal_basis_covering(category=category, recipient_id=recipient_id) is not None:
+            return AuditBasis.LEGAL
+        return None
+
+    def may_read_exchange(self, *, category: str, sender_id: int, recipient_ids: set[int]) -> str | None:
+        """The basis on which the user may read a message or document, or None when it is hidden.
+
+        The sending institution always reads its own; a recipient institution reads under a valid consent or
+        a recorded legal basis, checked at reading time, so a revoked consent cuts access at once.
+        """
+        own = self.institution_id
+        if own is None:
+            return None
+        if own == sender_id:
+            return AuditBasis.CASE
+        if own not in recipient_ids:
+            return None
+        return self.exchange_basis(category=category, sender_id=sender_id, recipient_id=own)
+
     def may_see_item(self, *, category: str, institution_id: int | None) -> bool:
         """An entry written by an institution in a category: the writer's own, or shared under consent."""
         if institution_id is None:
@@ -225,6 +264,16 @@ def case_access_for(*, user: User, case: Case) -> CaseAccess | None:
         return None
     if not CaseParticipant.objects.filter(case=case, user=user, left_on__isnull=True).exists():
         return None
+    from iiz.exchange.models import LegalBasis
+
+    legal_bases = list(
+        LegalBasis.objects.filter(case=case, ended_at__isnull=True).prefetch_related("institutions")
+    )
     return CaseAccess(
-        user=user, client=case.client, basis=AuditBasis.CASE, consents=valid_consents(client=case.client), case=case
+        user=user,
+        client=case.client,
+        basis=AuditBasis.CASE,
+        consents=valid_consents(client=case.client),
+        case=case,
+        legal_bases=legal_bases,
     )

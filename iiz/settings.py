@@ -46,6 +46,10 @@ else:
     # The demo runs on a laptop without configuration; its key protects nothing of value.
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-" + "k7Qw2x9Lr4Vt8Zp1Hs6Nc3Bm5Jf0Dg7Ye2Ua9Ti4Ro8Ek1Wl")
 
+# Keys for encryption at rest (Fernet, newest first). The demo's key is public and protects only
+# synthetic data; production sets its own and keeps it outside the database and file backups.
+IIZ_ENCRYPTION_KEYS = env_list("IIZ_ENCRYPTION_KEYS") or ["dFch5XvfGffQMvBPkSJlKrhzWnhA4uFf6Jn0LIQXw5o="]
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -69,6 +73,7 @@ INSTALLED_APPS = [
     "iiz.organisations",
     "iiz.clients",
     "iiz.cases",
+    "iiz.exchange",
     "iiz.audit",
     "iiz.demo",
 ]

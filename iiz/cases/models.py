@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iiz.clients.models import Client, DataCategory
+from iiz.lib.crypto import EncryptedTextField
 from iiz.organisations.models import Contact, District, Institution, InstitutionKind
 
 # ---------------------------------------------------------------------------------------------------------
@@ -136,7 +137,7 @@ class Screening(models.Model):
     life_situations = models.ManyToManyField(
         LifeSituation, related_name="screenings", verbose_name=_("Lebenssituationen")
     )
-    note = models.TextField(_("Bemerkung"), blank=True)
+    note = EncryptedTextField(_("Bemerkung"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -336,11 +337,11 @@ class InformationRequest(models.Model):
     category = models.CharField(
         _("Datenkategorie"), max_length=20, choices=DataCategory.choices, default=DataCategory.OCCUPATIONAL
     )
-    question = models.TextField(_("Frage"))
+    question = EncryptedTextField(_("Frage"))
     asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     asked_on = models.DateField(_("gestellt am"))
     due_on = models.DateField(_("Antwort bis"))
-    answer = models.TextField(_("Antwort"), blank=True)
+    answer = EncryptedTextField(_("Antwort"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -372,7 +373,7 @@ class JointInterview(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="joint_interviews")
     held_on = models.DateField(_("Datum"))
     participants = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("Teilnehmende"))
-    summary = models.TextField(_("Ergebnis"))
+    summary = EncryptedTextField(_("Ergebnis"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -403,9 +404,9 @@ class Clarification(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clarifications")
     dimension = models.CharField(_("Bereich"), max_length=20, choices=Dimension.choices)
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
-    situation = models.TextField(_("Situation"))
-    resources = models.TextField(_("Ressourcen"), blank=True)
-    obstacles = models.TextField(_("Hindernisse"), blank=True)
+    situation = EncryptedTextField(_("Situation"))
+    resources = EncryptedTextField(_("Ressourcen"), blank=True)
+    obstacles = EncryptedTextField(_("Hindernisse"), blank=True)
     work_capacity_percent = models.PositiveSmallIntegerField(_("Arbeitsfähigkeit in %"), null=True, blank=True)
     written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     written_at = models.DateTimeField(default=timezone.now)
@@ -539,7 +540,7 @@ class Meeting(models.Model):
     ends_at = models.DateTimeField(_("Ende"))
     place = models.CharField(_("Ort"), max_length=200)
     agenda = models.TextField(_("Traktanden"))
-    minutes = models.TextField(_("Protokoll"), blank=True)
+    minutes = EncryptedTextField(_("Protokoll"), blank=True)
     minutes_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
