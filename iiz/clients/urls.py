@@ -9,6 +9,8 @@ urlpatterns = [
     path("neu/", views.client_create_view, name="create"),
     path("<str:public_id>/", views.client_detail_view, name="detail"),
     path("<str:public_id>/kontakt/", views.client_contact_view, name="contact"),
+    path("<str:public_id>/protokoll/", views.client_audit_view, name="audit"),
+    path("<str:public_id>/auskunft/", views.client_disclosure_view, name="disclosure"),
     path("<str:public_id>/anmeldungen/neu/", views.registration_create_view, name="registration_create"),
     path(
         "<str:public_id>/anmeldungen/<int:registration_id>/beenden/",

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from iiz import access
 from iiz.audit.models import AuditAction
+from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
-from iiz.clients import forms, selectors, services
+from iiz.clients import disclosure, forms, selectors, services
 from iiz.clients.models import Consent, Registration
 from iiz.lib.forms import form_add_service_errors
 from iiz.organisations.models import Institution, User
@@ -296,3 +298,41 @@ def consent_document_view(request: HttpRequest, public_id: str, consent_id: int)
     suffix = (consent.document.name or "").rsplit(".", 1)[-1]
     response["Content-Disposition"] = f'attachment; filename="einwilligung-{consent.pk}-v{consent.version}.{suffix}"'
     return response
+
+
+@require_GET
+def client_audit_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Who saw this person's file: every read, change, disclosure and export, newest first."""
+    user = _require_client_work(request)
+    grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
+    if not disclosure.may_read_client_audit(user=user, client=grant.client):
+        raise PermissionDenied(_("Das Zugriffsprotokoll sehen die Koordination und die iiz-Spezialistinnen."))
+    page = Paginator(audit_events_for_client(client_id=grant.client.pk), 50).get_page(request.GET.get("seite"))
+    audit_record(
+        actor=user,
+        action=AuditAction.READ,
+        client_id=grant.client.pk,
+        object_type="audit_log",
+        basis=grant.basis,
+        request=request,
+    )
+    return render(request, "clients/audit.html", {"client": grant.client, "page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def client_disclosure_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The right of access: a PDF for the person and a machine-readable file."""
+    user = _require_client_work(request)
+    grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
+    if not disclosure.may_produce_disclosure(user=user, client=grant.client):
+        raise PermissionDenied(_("Die Auskunft erstellt die Koordination der Geschäftsstelle."))
+    if request.method == "POST":
+        fmt = "json" if request.POST.get("format") == "json" else "pdf"
+        content, content_type, filename = disclosure.client_disclosure_export(
+            actor=user, client=grant.client, fmt=fmt, request=request
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(request, "clients/disclosure.html", {"client": grant.client})
