@@ -5,6 +5,7 @@ files stored under ``var/media``. Production is chosen with ``IIZ_MODE=productio
 ``DATABASE_URL``, ``REDIS_URL``, ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS``.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -218,6 +219,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # The daily reminder job; `manage.py send_reminders` does the same from cron or by hand.
 CELERY_BEAT_SCHEDULE = {
     "reminders-daily": {"task": "iiz.cases.tasks.reminders_daily", "schedule": crontab(hour=6, minute=30)},
+    "retention-daily": {"task": "iiz.clients.tasks.retention_daily", "schedule": crontab(hour=2, minute=15)},
 }
 
 EMAIL_BACKEND = os.environ.get(
@@ -283,6 +285,17 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
+}
+
+# Retention after case closure, in years per data category; "personal" applies to the person's identity
+# once no case is open and no registration is active. JSON in IIZ_RETENTION_YEARS overrides single values.
+IIZ_RETENTION_YEARS = {
+    "medical": 2,
+    "social_assistance": 2,
+    "financial": 5,
+    "occupational": 5,
+    "personal": 10,
+    **json.loads(os.environ.get("IIZ_RETENTION_YEARS", "{}")),
 }
 
 # Small-number suppression and other domain defaults that operators may change.

@@ -98,6 +98,7 @@ class Client(models.Model):
     )
     created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+    anonymised_on = models.DateField(_("anonymisiert am"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "date_of_birth"]
@@ -298,3 +299,24 @@ class Consent(models.Model):
         if self.valid_until and self.valid_until < today:
             return "expired"
         return "valid"
+
+
+class RetentionAction(models.Model):
+    """What the retention job removed, per case and data category (or the anonymisation of a client)."""
+
+    client_id_ref = models.BigIntegerField(_("Klient/in"))
+    case_id_ref = models.BigIntegerField(_("Fall"), null=True, blank=True)
+    category = models.CharField(_("Datenkategorie"), max_length=20)
+    applied_on = models.DateField(_("ausgeführt am"))
+    counts = models.JSONField(_("entfernt"), default=dict)
+
+    class Meta:
+        ordering = ["-applied_on", "-id"]
+        verbose_name = _("Löschung nach Aufbewahrungsfrist")
+        verbose_name_plural = _("Löschungen nach Aufbewahrungsfrist")
+        constraints = [
+            models.UniqueConstraint(fields=["client_id_ref", "case_id_ref", "category"], name="retention_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applied_on}: {self.category}"

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
 from iiz.clients import disclosure, forms, selectors, services
 from iiz.clients.models import Consent, Registration
+from iiz.lib.crypto import decrypt_bytes
 from iiz.lib.forms import form_add_service_errors
 from iiz.organisations.models import Institution, User
 
@@ -275,7 +276,7 @@ def consent_revoke_view(request: HttpRequest, public_id: str, consent_id: int) -
 
 
 @require_GET
-def consent_document_view(request: HttpRequest, public_id: str, consent_id: int) -> FileResponse:
+def consent_document_view(request: HttpRequest, public_id: str, consent_id: int) -> HttpResponse:
     """Serve a signed consent form, only after the access check; files are never on a public URL."""
     user = _require_client_work(request)
     grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
@@ -292,11 +293,12 @@ def consent_document_view(request: HttpRequest, public_id: str, consent_id: int)
         basis=grant.basis,
         request=request,
     )
-    response = FileResponse(
-        consent.document.open("rb"), content_type=consent.document_content_type or "application/octet-stream"
-    )
+    with consent.document.open("rb") as handle:
+        content = decrypt_bytes(handle.read())
+    response = HttpResponse(content, content_type=consent.document_content_type or "application/octet-stream")
     suffix = (consent.document.name or "").rsplit(".", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="einwilligung-{consent.pk}-v{consent.version}.{suffix}"'
+    response["Content-Disposition"] = f'attachment; filename="consent-{consent.pk}-v{consent.version}.{suffix}"'
+    response["Cache-Control"] = "no-store"
     return response
 
 

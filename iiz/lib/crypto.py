@@ -62,12 +62,6 @@ def decrypt_text(stored: str) -> str:
         ) from error
 
 
-def rotate_text(stored: str) -> str:
-    if not stored.startswith(PREFIX):
-        return encrypt_text(stored)
-    return PREFIX + fernet().rotate(stored[len(PREFIX) :].encode("ascii")).decode("ascii")
-
-
 class EncryptedTextField(models.TextField):
     """A text field whose value is encrypted in the database and plain in Python.
 
