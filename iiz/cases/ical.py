@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from iiz.cases.models import Meeting
@@ -33,11 +34,12 @@ def meeting_ical(meeting: Meeting) -> bytes:
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
     event.add("sequence", meeting.sequence)
-    event.add("summary", f"iiz-Fallteam {meeting.case.reference}")
+    event.add("summary", _("iiz-Fallteam %(case)s") % {"case": meeting.case.reference})
     event.add("location", meeting.place)
     event.add(
         "description",
-        f"iiz-Fallteam-Sitzung zum Fall {meeting.case.reference}. Traktanden und Unterlagen auf der iiz-Plattform.",
+        _("iiz-Fallteam-Sitzung zum Fall %(case)s. Traktanden und Unterlagen auf der iiz-Plattform.")
+        % {"case": meeting.case.reference},
     )
     organiser = meeting.organised_by
     event["organizer"] = _address(organiser.email or settings.DEFAULT_FROM_EMAIL, str(organiser), "CHAIR")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from iiz.cases.models import (
     Agreement,
@@ -36,8 +38,21 @@ class Reminder:
     case_id: int
     kind: str
     item_id: int
-    text: str
+    due_on: dt.date
+    reference: str
     link: str
+    months: int = 0
+
+    def text(self) -> str:
+        """The notice in the active language (the recipient's, see reminders_send)."""
+        values = {"due": self.due_on.strftime("%d.%m.%Y"), "case": self.reference, "months": self.months}
+        texts = {
+            "agreement_overdue": _("Vereinbarung überfällig seit %(due)s (Fall %(case)s)"),
+            "measure_overdue": _("Massnahme überfällig seit %(due)s (Fall %(case)s)"),
+            "information_request_overdue": _("Informationsanfrage überfällig seit %(due)s (Fall %(case)s)"),
+            "follow_up_due": _("Nachbefragung nach %(months)s Monaten fällig (Fall %(case)s)"),
+        }
+        return texts[self.kind] % values
 
 
 def _agreements(today: dt.date) -> list[Reminder]:
@@ -48,7 +63,8 @@ def _agreements(today: dt.date) -> list[Reminder]:
             a.case_id,
             "agreement_overdue",
             a.pk,
-            f"Vereinbarung überfällig seit {a.due_on:%d.%m.%Y} (Fall {a.case.reference})",
+            a.due_on,
+            a.case.reference,
             a.case.get_absolute_url(),
         )
         for a in rows.select_related("case")
@@ -72,7 +88,8 @@ def _measures(today: dt.date) -> list[Reminder]:
                     m.plan.case_id,
                     "measure_overdue",
                     m.pk,
-                    f"Massnahme überfällig seit {m.due_on:%d.%m.%Y} (Fall {m.plan.case.reference})",
+                    m.due_on,
+                    m.plan.case.reference,
                     m.plan.case.get_absolute_url(),
                 )
             )
@@ -90,10 +107,17 @@ def _information_requests(today: dt.date) -> list[Reminder]:
         answerers[(p.case_id, p.institution_id)].append(p.user_id)
     reminders = []
     for r in rows:
-        text = f"Informationsanfrage überfällig seit {r.due_on:%d.%m.%Y} (Fall {r.case.reference})"
         for user_id in {r.asked_by_id, *answerers[(r.case_id, r.to_institution_id)]}:
             reminders.append(
-                Reminder(user_id, r.case_id, "information_request_overdue", r.pk, text, r.case.get_absolute_url())
+                Reminder(
+                    user_id,
+                    r.case_id,
+                    "information_request_overdue",
+                    r.pk,
+                    r.due_on,
+                    r.case.reference,
+                    r.case.get_absolute_url(),
+                )
             )
     return reminders
 
@@ -106,44 +130,56 @@ def _follow_ups(today: dt.date) -> list[Reminder]:
             f.case_id,
             "follow_up_due",
             f.pk,
-            f"Nachbefragung nach {f.months_after} Monaten fällig (Fall {f.case.reference})",
+            f.due_on,
+            f.case.reference,
             f.case.get_absolute_url(),
+            months=f.months_after,
         )
         for f in rows.select_related("case")
     ]
 
 
 def reminders_send(*, today: dt.date) -> dict[str, int]:
-    """Create the notices of the day and e-mail each owner the new ones. Returns counts per kind."""
+    """Create the notices of the day and e-mail each owner the new ones, in the owner's language."""
     counts: dict[str, int] = defaultdict(int)
-    new_by_user: dict[int, list[Reminder]] = defaultdict(list)
-    for reminder in _agreements(today) + _measures(today) + _information_requests(today) + _follow_ups(today):
-        key = f"{reminder.kind}:{reminder.item_id}:{reminder.user_id}"
+    reminders = _agreements(today) + _measures(today) + _information_requests(today) + _follow_ups(today)
+    users = {u.pk: u for u in User.objects.filter(pk__in={r.user_id for r in reminders}, is_active=True)}
+    new_by_user: dict[int, list[str]] = defaultdict(list)
+    for reminder in reminders:
+        user = users.get(reminder.user_id)
+        if user is None:
+            continue
+        with translation.override(user.language):
+            text = reminder.text()
         try:
             with transaction.atomic():
                 Notification.objects.create(
-                    user_id=reminder.user_id,
+                    user=user,
                     case_id=reminder.case_id,
                     kind=reminder.kind,
-                    text=reminder.text,
+                    text=text,
                     link=reminder.link,
-                    dedupe_key=key,
+                    dedupe_key=f"{reminder.kind}:{reminder.item_id}:{reminder.user_id}",
                 )
         except IntegrityError:
             continue  # announced on an earlier run
         counts[reminder.kind] += 1
-        new_by_user[reminder.user_id].append(reminder)
-    emails = {u.pk: u.email for u in User.objects.filter(pk__in=new_by_user, is_active=True).exclude(email="")}
-    for user_id, items in new_by_user.items():
-        if user_id not in emails:
+        new_by_user[user.pk].append(text)
+    for user_id, texts in new_by_user.items():
+        user = users[user_id]
+        if not user.email:
             continue
-        lines = "\n".join(f"- {item.text}" for item in items)
-        send_mail(
-            subject=f"iiz: {len(items)} neue Erinnerung(en)",
-            message=f"Guten Tag\n\nFolgende Punkte sind überfällig oder fällig:\n\n{lines}\n\n"
-            "Details auf Ihrer Startseite der iiz-Plattform.\n",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[emails[user_id]],
-        )
+        with translation.override(user.language):
+            lines = "\n".join(f"- {text}" for text in texts)
+            send_mail(
+                subject=_("iiz: %(count)s neue Erinnerungen") % {"count": len(texts)},
+                message=_(
+                    "Guten Tag\n\nFolgende Punkte sind überfällig oder fällig:\n\n%(lines)s\n\n"
+                    "Details finden Sie auf Ihrer Startseite der iiz-Plattform.\n"
+                )
+                % {"lines": lines},
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[user.email],
+            )
         counts["emails"] += 1
     return dict(counts)
