@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "iiz.clients",
     "iiz.cases",
     "iiz.exchange",
+    "iiz.steering",
     "iiz.audit",
     "iiz.demo",
 ]

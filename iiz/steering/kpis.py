@@ -1,0 +1,636 @@
+"""The KPI catalogue: every key figure, its definition in words, its formula, its unit and audience.
+
+This is the one place where key figures are defined and computed. Dashboards, reports, the API and the
+tests read them from here. The data of a scope is loaded once (a fixed number of queries, whatever the
+number of cases) into plain rows; each KPI is a small function over those rows, so that its formula can be
+read next to its definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from iiz.cases.models import (
+    INTEGRATED_OUTCOMES,
+    Agreement,
+    AgreementStatus,
+    Case,
+    CaseParticipant,
+    FollowUp,
+    FollowUpStatus,
+    InformationRequest,
+    LevelChange,
+    LifeSituationGroup,
+    Outcome,
+    PlanStatus,
+)
+from iiz.clients.models import Consent, Registration
+from iiz.organisations.models import Role
+
+OPERATIONAL = "operational"
+STRATEGIC = "strategic"
+
+# ---------------------------------------------------------------------------------------------------------
+# Periods and scopes
+# ---------------------------------------------------------------------------------------------------------
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+    label: str
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """'2026-Q3' or '2026'; anything else raises ValueError with a message for the user."""
+        text = (text or "").strip().upper()
+        if match := _QUARTER.match(text):
+            year, quarter = int(match.group(1)), int(match.group(2))
+            start = dt.date(year, 3 * quarter - 2, 1)
+            return cls(start, start + relativedelta(months=3, days=-1), f"{year}-Q{quarter}")
+        if match := _YEAR.match(text):
+            year = int(match.group(1))
+            return cls(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+        raise ValueError(
+            str(
+                _("Ungültige Periode «%(text)s». Erlaubt sind ein Jahr (2026) oder ein Quartal (2026-Q3).")
+                % {"text": text[:20]}
+            )
+        )
+
+    @classmethod
+    def current_quarter(cls, today: dt.date) -> Period:
+        return cls.parse(f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+
+    def previous(self, count: int) -> list[Period]:
+        """This period and the ``count - 1`` periods of the same length before it, oldest first."""
+        months = 12 if len(self.label) == 4 else 3
+        periods = []
+        for back in range(count - 1, -1, -1):
+            start = self.start - relativedelta(months=months * back)
+            label = str(start.year) if months == 12 else f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+            periods.append(Period.parse(label))
+        return periods
+
+    def contains(self, day: dt.date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which cases count: by serving institution, district (Bezirk) of residence and life situation."""
+
+    institution_id: int | None = None
+    district: int | None = None
+    life_situation: str | None = None
+    level: int | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The rows the KPIs are computed from
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseRow:
+    id: int
+    client_id: int
+    opened_on: dt.date
+    closed_on: dt.date | None
+    detected_on: dt.date | None
+    level: int
+    serving_institution_id: int
+    district: int | None
+    birth_year: int
+    outcome: str
+    outcome_on: dt.date | None
+    benefits_ended_on: dt.date | None
+    previous_case_id: int | None
+    life_situations: set[str] = field(default_factory=set)
+    life_situation_groups: set[str] = field(default_factory=set)
+    first_level3_on: dt.date | None = None
+    max_level: int = 1
+    first_plan_agreed_on: dt.date | None = None
+    follow_ups: dict[int, str] = field(default_factory=dict)  # months after closure -> recorded status
+    coordinator_ids: set[int] = field(default_factory=set)
+    institutions: set[int] = field(default_factory=set)
+    measure_services: set[str] = field(default_factory=set)
+
+    def open_on(self, day: dt.date) -> bool:
+        return self.opened_on <= day and (self.closed_on is None or self.closed_on > day)
+
+    def level_on(self, day: dt.date, changes: list[tuple[dt.date, int]]) -> int:
+        level = 1
+        for changed_on, to_level in changes:
+            if changed_on <= day:
+                level = to_level
+        return level
+
+
+@dataclass
+class Dataset:
+    cases: list[CaseRow]
+    level_changes: dict[int, list[tuple[dt.date, int]]]
+    agreements: list[tuple[int, dt.date, dt.date | None, str]]  # case, due, done, status
+    requests: list[tuple[int, dt.date, dt.date, dt.date | None]]  # case, asked, due, answered
+    consents: list[tuple[int, dt.date, dt.date | None]]  # client, recorded, revoked
+    returning_clients: dict[int, list[dt.date]]  # client -> dates of registrations or cases started
+    coordinators: int
+
+    @property
+    def case_ids(self) -> set[int]:
+        return {c.id for c in self.cases}
+
+
+def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen, empty scope
+    """Load everything the KPIs need for a scope, in a fixed number of queries."""
+    cases_qs = Case.objects.all()
+    if scope.institution_id:
+        cases_qs = cases_qs.filter(serving_institution_id=scope.institution_id)
+    if scope.district:
+        cases_qs = cases_qs.filter(client__municipality__district__number=scope.district)
+    if scope.life_situation:
+        cases_qs = cases_qs.filter(screening__life_situations__code=scope.life_situation)
+    if scope.level:
+        cases_qs = cases_qs.filter(level=scope.level)
+    rows: dict[int, CaseRow] = {}
+    for values in cases_qs.values(
+        "id",
+        "client_id",
+        "opened_on",
+        "closed_on",
+        "detected_on",
+        "level",
+        "serving_institution_id",
+        "client__municipality__district__number",
+        "client__date_of_birth",
+        "outcome",
+        "outcome_on",
+        "benefits_ended_on",
+        "previous_case_id",
+    ).distinct():
+        rows[values["id"]] = CaseRow(
+            id=values["id"],
+            client_id=values["client_id"],
+            opened_on=values["opened_on"],
+            closed_on=values["closed_on"],
+            detected_on=values["detected_on"],
+            level=values["level"],
+            serving_institution_id=values["serving_institution_id"],
+            district=values["client__municipality__district__number"],
+            birth_year=values["client__date_of_birth"].year,
+            outcome=values["outcome"],
+            outcome_on=values["outcome_on"],
+            benefits_ended_on=values["benefits_ended_on"],
+            previous_case_id=values["previous_case_id"],
+        )
+    ids = list(rows)
+    for case_id, code, group in Case.objects.filter(id__in=ids, screening__isnull=False).values_list(
+        "id", "screening__life_situations__code", "screening__life_situations__group"
+    ):
+        if code:
+            rows[case_id].life_situations.add(code)
+            rows[case_id].life_situation_groups.add(group)
+    changes: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for case_id, changed_on, to_level in (
+        LevelChange.objects.filter(case_id__in=ids)
+        .order_by("changed_on", "changed_at", "id")
+        .values_list("case_id", "changed_on", "to_level")
+    ):
+        changes[case_id].append((changed_on, to_level))
+        row = rows[case_id]
+        row.max_level = max(row.max_level, to_level)
+        if to_level == 3 and row.first_level3_on is None:
+            row.first_level3_on = changed_on
+    for case_id, first in (
+        Case.objects.filter(id__in=ids, plans__status__in=[PlanStatus.AGREED, PlanStatus.SUPERSEDED])
+        .annotate(first=Min("plans__agreed_on"))
+        .values_list("id", "first")
+    ):
+        rows[case_id].first_plan_agreed_on = first
+    for case_id, months, status in FollowUp.objects.filter(case_id__in=ids, recorded_on__isnull=False).values_list(
+        "case_id", "months_after", "status"
+    ):
+        rows[case_id].follow_ups[months] = status
+    for case_id, user_id, institution_id, is_coordinator in CaseParticipant.objects.filter(case_id__in=ids).values_list(
+        "case_id", "user_id", "institution_id", "user__roles__role"
+    ):
+        rows[case_id].institutions.add(institution_id)
+        if is_coordinator == Role.COORDINATOR:
+            rows[case_id].coordinator_ids.add(user_id)
+    for case_id, code in Case.objects.filter(id__in=ids, plans__status=PlanStatus.AGREED).values_list(
+        "id", "plans__measures__service__code"
+    ):
+        if code:
+            rows[case_id].measure_services.add(code)
+    client_ids = {r.client_id for r in rows.values()}
+    returning: dict[int, list[dt.date]] = defaultdict(list)
+    for client_id, registered_on in Registration.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "registered_on"
+    ):
+        returning[client_id].append(registered_on)
+    for client_id, opened_on in Case.objects.filter(client_id__in=client_ids).values_list("client_id", "opened_on"):
+        returning[client_id].append(opened_on)
+    from iiz.organisations.models import User
+
+    return Dataset(
+        cases=list(rows.values()),
+        level_changes=dict(changes),
+        agreements=list(
+            Agreement.objects.filter(case_id__in=ids).values_list("case_id", "due_on", "done_on", "status")
+        ),
+        requests=list(
+            InformationRequest.objects.filter(case_id__in=ids).values_list(
+                "case_id", "asked_on", "due_on", "answered_on"
+            )
+        ),
+        consents=[
+            (client_id, recorded_at.date(), revoked_at.date() if revoked_at else None)
+            for client_id, recorded_at, revoked_at in Consent.objects.filter(client_id__in=client_ids).values_list(
+                "client_id", "recorded_at", "revoked_at"
+            )
+        ],
+        returning_clients=dict(returning),
+        coordinators=User.objects.filter(is_active=True, roles__role=Role.COORDINATOR).distinct().count(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Values and definitions
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """A figure with what stands behind it. ``value`` is None when there is nothing to compute it from."""
+
+    value: float | None
+    numerator: int | None = None
+    denominator: int | None = None
+    n: int = 0  # how many cases stand behind the figure
+
+    @property
+    def is_empty(self) -> bool:
+        return self.value is None
+
+
+@dataclass(frozen=True)
+class Kpi:
+    code: str
+    name: str | Promise
+    definition: str | Promise
+    formula: str | Promise
+    unit: str  # count, share, days, ratio
+    audience: str
+    compute: Callable[[Dataset, Period], KpiValue]
+    # Counts of persons are protected by small-number suppression on strategic pages.
+    counts_persons: bool = True
+
+
+def _count(n: int) -> KpiValue:
+    return KpiValue(float(n), n=n)
+
+
+def _share(numerator: int, denominator: int) -> KpiValue:
+    if denominator == 0:
+        return KpiValue(None, numerator, denominator, 0)
+    return KpiValue(numerator / denominator, numerator, denominator, denominator)
+
+
+def _median_days(pairs: Iterable[tuple[dt.date | None, dt.date | None]]) -> KpiValue:
+    days = [(end - start).days for start, end in pairs if start is not None and end is not None and end >= start]
+    if not days:
+        return KpiValue(None, n=0)
+    return KpiValue(float(statistics.median(days)), n=len(days))
+
+
+def closed_in(ds: Dataset, period: Period) -> list[CaseRow]:
+    return [c for c in ds.cases if period.contains(c.closed_on)]
+
+
+def kpi_open_cases(ds: Dataset, period: Period) -> KpiValue:
+    return _count(sum(1 for c in ds.cases if c.open_on(period.end)))
+
+
+def kpi_new_cases(ds: Dataset, period: Period) -> KpiValue:
+    return _count(sum(1 for c in ds.cases if period.contains(c.opened_on)))
+
+
+def kpi_days_detection_to_opening(ds: Dataset, period: Period) -> KpiValue:
+    return _median_days((c.detected_on, c.opened_on) for c in ds.cases if period.contains(c.opened_on))
+
+
+def kpi_days_to_level3(ds: Dataset, period: Period) -> KpiValue:
+    return _median_days((c.opened_on, c.first_level3_on) for c in ds.cases if period.contains(c.first_level3_on))
+
+
+def kpi_days_to_plan(ds: Dataset, period: Period) -> KpiValue:
+    return _median_days(
+        (c.opened_on, c.first_plan_agreed_on) for c in ds.cases if period.contains(c.first_plan_agreed_on)
+    )
+
+
+def kpi_agreements_on_time(ds: Dataset, period: Period) -> KpiValue:
+    due = [a for a in ds.agreements if period.contains(a[1]) and a[3] != AgreementStatus.DROPPED]
+    on_time = sum(
+        1 for _case, due_on, done_on, status in due if status == AgreementStatus.DONE and done_on and done_on <= due_on
+    )
+    return _share(on_time, len(due))
+
+
+def _countable_closures(ds: Dataset, period: Period) -> list[CaseRow]:
+    # Moving away ends the canton's responsibility; such cases count neither for nor against integration.
+    return [c for c in closed_in(ds, period) if c.outcome != Outcome.MOVED_AWAY]
+
+
+def kpi_integration_rate(ds: Dataset, period: Period) -> KpiValue:
+    closed = _countable_closures(ds, period)
+    return _share(sum(1 for c in closed if c.outcome == Outcome.FIRST_LABOUR_MARKET), len(closed))
+
+
+def kpi_job_retention_rate(ds: Dataset, period: Period) -> KpiValue:
+    at_risk = [c for c in _countable_closures(ds, period) if LifeSituationGroup.JOB_AT_RISK in c.life_situation_groups]
+    return _share(sum(1 for c in at_risk if c.outcome == Outcome.JOB_KEPT), len(at_risk))
+
+
+def _confirmed(months: int) -> Callable[[Dataset, Period], KpiValue]:
+    def compute(ds: Dataset, period: Period) -> KpiValue:
+        integrated = [c for c in closed_in(ds, period) if c.outcome in INTEGRATED_OUTCOMES and months in c.follow_ups]
+        still = sum(1 for c in integrated if c.follow_ups[months] == FollowUpStatus.STILL_INTEGRATED)
+        return _share(still, len(integrated))
+
+    return compute
+
+
+def kpi_benefit_duration(ds: Dataset, period: Period) -> KpiValue:
+    return _median_days((c.opened_on, c.benefits_ended_on) for c in closed_in(ds, period))
+
+
+def _came_back_within(ds: Dataset, case: CaseRow, months: int) -> bool:
+    assert case.closed_on is not None  # noqa: S101 - only closed cases are asked
+    until = case.closed_on + relativedelta(months=months)
+    if any(status == FollowUpStatus.BACK_WITH_PARTNER for m, status in case.follow_ups.items() if m <= months):
+        return True
+    return any(case.closed_on < day <= until for day in ds.returning_clients.get(case.client_id, []))
+
+
+def kpi_revolving_door(ds: Dataset, period: Period) -> KpiValue:
+    # Cases closed in the period whose 12 months are over (or that already came back) are observable.
+    today = timezone.localdate()
+    observable = []
+    for case in closed_in(ds, period):
+        if case.closed_on is None:
+            continue
+        back = _came_back_within(ds, case, 12)
+        if back or case.closed_on + relativedelta(months=12) <= today:
+            observable.append(back)
+    return _share(sum(observable), len(observable))
+
+
+def kpi_caseload_per_coordinator(ds: Dataset, period: Period) -> KpiValue:
+    with_coordinator = sum(1 for c in ds.cases if c.open_on(period.end) and c.coordinator_ids)
+    if ds.coordinators == 0:
+        return KpiValue(None, with_coordinator, 0, with_coordinator)
+    return KpiValue(with_coordinator / ds.coordinators, with_coordinator, ds.coordinators, with_coordinator)
+
+
+def kpi_consents_given(ds: Dataset, period: Period) -> KpiValue:
+    return _count(sum(1 for _client, recorded, _revoked in ds.consents if period.contains(recorded)))
+
+
+def kpi_consents_revoked(ds: Dataset, period: Period) -> KpiValue:
+    return _count(sum(1 for _client, _recorded, revoked in ds.consents if period.contains(revoked)))
+
+
+def kpi_requests_in_time(ds: Dataset, period: Period) -> KpiValue:
+    due = [r for r in ds.requests if period.contains(r[2])]
+    answered = sum(1 for _case, _asked, due_on, answered_on in due if answered_on and answered_on <= due_on)
+    return _share(answered, len(due))
+
+
+KPIS: list[Kpi] = [
+    Kpi(
+        "open_cases",
+        _("Offene Fälle"),
+        _("Fälle, die am letzten Tag der Periode offen sind."),
+        _("Anzahl Fälle mit Eröffnung ≤ Periodenende und (kein Abschluss oder Abschluss > Periodenende)"),
+        "count",
+        OPERATIONAL,
+        kpi_open_cases,
+    ),
+    Kpi(
+        "new_cases",
+        _("Neue Fälle"),
+        _("Fälle, die in der Periode eröffnet wurden."),
+        _("Anzahl Fälle mit Eröffnungsdatum in der Periode"),
+        "count",
+        STRATEGIC,
+        kpi_new_cases,
+    ),
+    Kpi(
+        "days_detection_to_opening",
+        _("Dauer Früherkennung bis Fall-Eröffnung"),
+        _("Wie schnell aus einem erkannten Koordinationsbedarf ein Fall wird (Median)."),
+        _("Median der Tage von der Früherkennung bis zur Eröffnung, über die in der Periode eröffneten Fälle"),
+        "days",
+        OPERATIONAL,
+        kpi_days_detection_to_opening,
+        counts_persons=False,
+    ),
+    Kpi(
+        "days_to_level3",
+        _("Dauer bis Stufe 3"),
+        _("Zeit von der Eröffnung bis zum ersten Fallteam (Median)."),
+        _("Median der Tage von der Eröffnung bis zum ersten Wechsel auf Stufe 3, über die Wechsel in der Periode"),
+        "days",
+        OPERATIONAL,
+        kpi_days_to_level3,
+        counts_persons=False,
+    ),
+    Kpi(
+        "days_to_plan",
+        _("Dauer bis vereinbarter Integrationsplan"),
+        _("Zeit von der Eröffnung bis zum ersten vereinbarten Integrationsplan (Median)."),
+        _("Median der Tage von der Eröffnung bis zur ersten Plan-Vereinbarung, über die Vereinbarungen in der Periode"),
+        "days",
+        OPERATIONAL,
+        kpi_days_to_plan,
+        counts_persons=False,
+    ),
+    Kpi(
+        "agreements_on_time",
+        _("Vereinbarungen termingerecht erledigt"),
+        _("Anteil der in der Periode fälligen Vereinbarungen, die bis zum Termin erledigt wurden."),
+        _("erledigt bis Termin / fällig in der Periode (ohne hinfällige)"),
+        "share",
+        OPERATIONAL,
+        kpi_agreements_on_time,
+        counts_persons=False,
+    ),
+    Kpi(
+        "integration_rate",
+        _("Integrationsquote erster Arbeitsmarkt"),
+        _("Anteil der abgeschlossenen Fälle mit einer Stelle im ersten Arbeitsmarkt."),
+        _("Abschlüsse mit Ergebnis «Stelle im ersten Arbeitsmarkt» / Abschlüsse in der Periode (ohne Wegzug)"),
+        "share",
+        STRATEGIC,
+        kpi_integration_rate,
+    ),
+    Kpi(
+        "job_retention_rate",
+        _("Quote Arbeitsplatzerhalt"),
+        _("Anteil der von Arbeitsplatzverlust bedrohten Personen, die ihre Stelle behalten haben."),
+        _(
+            "Abschlüsse «Arbeitsplatz erhalten» / Abschlüsse von Fällen der Gruppe «von Arbeitsplatzverlust "
+            "bedroht» (ohne Wegzug)"
+        ),
+        "share",
+        STRATEGIC,
+        kpi_job_retention_rate,
+    ),
+    Kpi(
+        "confirmed_6m",
+        _("Nach 6 Monaten bestätigt"),
+        _("Anteil der integriert abgeschlossenen Fälle, die nach 6 Monaten weiterhin integriert sind."),
+        _("Nachbefragung 6 Monate «weiterhin integriert» / integrierte Abschlüsse mit erfasster Nachbefragung"),
+        "share",
+        STRATEGIC,
+        _confirmed(6),
+    ),
+    Kpi(
+        "confirmed_12m",
+        _("Nach 12 Monaten bestätigt"),
+        _("Anteil der integriert abgeschlossenen Fälle, die nach 12 Monaten weiterhin integriert sind."),
+        _("Nachbefragung 12 Monate «weiterhin integriert» / integrierte Abschlüsse mit erfasster Nachbefragung"),
+        "share",
+        STRATEGIC,
+        _confirmed(12),
+    ),
+    Kpi(
+        "benefit_duration",
+        _("Bezugsdauer"),
+        _("Dauer von der Fall-Eröffnung bis zum Ende des Leistungsbezugs (Median)."),
+        _("Median der Tage von der Eröffnung bis zum Ende des Leistungsbezugs, über die Abschlüsse der Periode"),
+        "days",
+        STRATEGIC,
+        kpi_benefit_duration,
+        counts_persons=False,
+    ),
+    Kpi(
+        "revolving_door",
+        _("Drehtürquote"),
+        _("Anteil der abgeschlossenen Fälle, deren Person innert 12 Monaten wieder bei einer Partnerinstitution ist."),
+        _(
+            "Fälle mit neuer Anmeldung, neuem Fall oder Nachbefragung «wieder bei einer Partnerinstitution» innert "
+            "12 Monaten / beobachtbare Abschlüsse der Periode"
+        ),
+        "share",
+        STRATEGIC,
+        kpi_revolving_door,
+    ),
+    Kpi(
+        "caseload_per_coordinator",
+        _("Fälle pro Koordinator/in"),
+        _("Offene Fälle mit Beteiligung der Geschäftsstelle je aktive Koordinatorin oder aktiven Koordinator."),
+        _("offene Fälle mit Koordinator/in am Periodenende / aktive Koordinatorinnen und Koordinatoren"),
+        "ratio",
+        OPERATIONAL,
+        kpi_caseload_per_coordinator,
+        counts_persons=False,
+    ),
+    Kpi(
+        "consents_given",
+        _("Erteilte Einwilligungen"),
+        _("In der Periode erfasste Einwilligungen (alle Versionen)."),
+        _("Anzahl erfasster Einwilligungen in der Periode"),
+        "count",
+        OPERATIONAL,
+        kpi_consents_given,
+    ),
+    Kpi(
+        "consents_revoked",
+        _("Widerrufene Einwilligungen"),
+        _("In der Periode widerrufene Einwilligungen."),
+        _("Anzahl Widerrufe in der Periode"),
+        "count",
+        OPERATIONAL,
+        kpi_consents_revoked,
+    ),
+    Kpi(
+        "requests_in_time",
+        _("Informationsanfragen fristgerecht beantwortet"),
+        _("Anteil der in der Periode fälligen Informationsanfragen, die bis zur Frist beantwortet wurden."),
+        _("fristgerecht beantwortet / fällig in der Periode"),
+        "share",
+        OPERATIONAL,
+        kpi_requests_in_time,
+        counts_persons=False,
+    ),
+]
+KPI_BY_CODE = {kpi.code: kpi for kpi in KPIS}
+
+
+def kpis_for(audience: str) -> list[Kpi]:
+    """Strategic pages show strategic KPIs; operational pages show all."""
+    return [k for k in KPIS if audience == OPERATIONAL or k.audience == STRATEGIC]
+
+
+def kpi_compute(code: str, ds: Dataset, period: Period) -> KpiValue:
+    return KPI_BY_CODE[code].compute(ds, period)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Breakdowns
+# ---------------------------------------------------------------------------------------------------------
+
+DIMENSIONS = ("level", "institution", "district", "life_situation")
+
+
+def _keys(case: CaseRow, dimension: str, ds: Dataset, period: Period) -> set[object]:
+    if dimension == "level":
+        return {case.level_on(period.end, ds.level_changes.get(case.id, []))}
+    if dimension == "institution":
+        return {case.serving_institution_id}
+    if dimension == "district":
+        return {case.district}
+    return set(case.life_situations) or {None}
+
+
+def kpi_breakdown(code: str, ds: Dataset, period: Period, dimension: str) -> dict[object, KpiValue]:
+    """The KPI per value of a dimension, computed on the subset of cases of each value."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(dimension)
+    groups: dict[object, list[CaseRow]] = defaultdict(list)
+    for case in ds.cases:
+        for key in _keys(case, dimension, ds, period):
+            groups[key].append(case)
+    result = {}
+    for key, cases in groups.items():
+        ids = {c.id for c in cases}
+        clients = {c.client_id for c in cases}
+        subset = Dataset(
+            cases=cases,
+            level_changes=ds.level_changes,
+            agreements=[a for a in ds.agreements if a[0] in ids],
+            requests=[r for r in ds.requests if r[0] in ids],
+            consents=[c for c in ds.consents if c[0] in clients],
+            returning_clients=ds.returning_clients,
+            coordinators=ds.coordinators,
+        )
+        result[key] = kpi_compute(code, subset, period)
+    return result
