@@ -75,6 +75,21 @@ def _bases_for(
     return bases
 
 
+def _bases_or_held(
+    grant: access.CaseAccess, *, category: str, sender: Institution, recipients: list[Institution]
+) -> tuple[dict[str, str], list[str]]:
+    """The basis of each covered recipient, and the recipients for whom the data must be held back."""
+    bases: dict[str, str] = {}
+    held: list[str] = []
+    for recipient in recipients:
+        basis = grant.exchange_basis(category=category, sender_id=sender.pk, recipient_id=recipient.pk)
+        if basis is None:
+            held.append(recipient.short_name)
+        else:
+            bases[recipient.short_name] = basis
+    return bases, held
+
+
 def _check_recipients(case: Case, sender: Institution, recipients: list[Institution]) -> None:
     if not recipients:
         raise ValidationError({"recipients": _("Wählen Sie mindestens eine Empfängerinstitution.")})
@@ -165,9 +180,15 @@ def message_send(
             raise ValidationError({"due_on": _("Die Antwortfrist liegt in der Vergangenheit.")})
     _check_recipients(case, sender, recipient_list)
     bases: dict[str, str]
+    held: list[str] = []
     if kind == MessageKind.REQUEST:
         # Asking is not yet disclosing: the question names the category, the answer carries the data.
         bases = {r.short_name: str(AuditBasis.CASE) for r in recipient_list}
+    elif kind == MessageKind.ANSWER:
+        # The asked institution may answer before the consent is there: the answer is deposited but held
+        # back (the asker sees only that it exists) and is disclosed when a consent or a legal basis covers
+        # it and the asker opens it (see ``selectors.message_open``).
+        bases, held = _bases_or_held(grant, category=category, sender=sender, recipients=recipient_list)
     else:
         bases = _bases_for(grant, category=category, sender=sender, recipients=recipient_list)
     if not subject.strip():
@@ -201,22 +222,26 @@ def message_send(
             recipients=recipient_list,
             message=message,
         )
+    details: dict[str, object] = {
+        "case": case.reference,
+        "kind": kind,
+        "category": category,
+        "bases": bases,
+        "document": document.pk if document else None,
+    }
+    if held:
+        details["held_for"] = sorted(held)
     audit_record(
         actor=actor,
-        action=AuditAction.DISCLOSE if kind != MessageKind.REQUEST else AuditAction.CREATE,
+        # A held answer is stored, not yet disclosed: nobody outside the sender's institution can read it.
+        action=AuditAction.CREATE if kind == MessageKind.REQUEST or not bases else AuditAction.DISCLOSE,
         client_id=case.client_id,
         object_type="message",
         object_id=message.pk,
-        basis=sorted(set(bases.values()))[0],
-        recipient=", ".join(sorted(bases)),
+        basis=sorted(set(bases.values()))[0] if bases else AuditBasis.NONE,
+        recipient=", ".join(sorted(bases) or sorted(held)),
         request=request,
-        details={
-            "case": case.reference,
-            "kind": kind,
-            "category": category,
-            "bases": bases,
-            "document": document.pk if document else None,
-        },
+        details=details,
     )
     return message
 
