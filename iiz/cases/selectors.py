@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +33,11 @@ from iiz.cases.models import (
     MeetingParticipant,
     Notification,
     PlanStatus,
+    Screening,
+    TargetGroupCheck,
 )
+from iiz.clients.models import DataCategory
+from iiz.organisations.models import Role
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -119,6 +123,8 @@ class CaseFile:
     follow_ups: list[FollowUp]
     follow_on_cases: list[Case]
     timeline: list[TimelineEntry] = field(default_factory=list)
+    # When each withheld clarification was written: the timeline shows it at its place without its content.
+    clarifications_withheld_at: dict[str, dt.datetime] = field(default_factory=dict)
 
     @property
     def current_plan(self) -> IntegrationPlan | None:
@@ -152,11 +158,13 @@ def case_file_for_user(*, user: User, reference: str, request: HttpRequest | Non
     clar_rows = list(case.clarifications.select_related("institution", "written_by"))
     clarifications: dict[str, Clarification | None] = dict.fromkeys(Dimension.values)
     withheld: list[str] = []
+    withheld_at: dict[str, dt.datetime] = {}
     for row in clar_rows:
         if grant.may_see_item(category=row.category, institution_id=row.institution_id):
             clarifications[row.dimension] = row
         else:
             withheld.append(row.dimension)
+            withheld_at[row.dimension] = row.written_at
     plans = list(
         case.plans.select_related("case_lead__unit__institution", "created_by", "agreed_in").prefetch_related(
             Prefetch(
@@ -182,6 +190,7 @@ def case_file_for_user(*, user: User, reference: str, request: HttpRequest | Non
         joint_interviews=interviews,
         clarifications=clarifications,
         clarifications_withheld=withheld,
+        clarifications_withheld_at=withheld_at,
         plans=plans,
         meetings=meetings,
         agreements=agreements,
@@ -266,10 +275,11 @@ def _timeline(file: CaseFile) -> list[TimelineEntry]:
                 )
             )
     for dimension in file.clarifications_withheld:
+        written_at = file.clarifications_withheld_at.get(dimension)
         entries.append(
             TimelineEntry(
-                case.opened_on,
-                None,
+                timezone.localtime(written_at).date() if written_at else case.opened_on,
+                written_at,
                 "clarification",
                 _("Situationsklärung: %(dim)s") % {"dim": Dimension(dimension).label},
                 withheld=True,
@@ -412,3 +422,146 @@ def tasks_for_user(*, user: User, today: dt.date | None = None) -> list[Task]:
 
 def notifications_unread(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True).order_by("-created_at")[:20]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reads for the case pages: detection on the client page, target-group checks, plan versions, meetings
+# ---------------------------------------------------------------------------------------------------------
+
+
+def information_answer_visible(*, grant: access.CaseAccess, info: InformationRequest) -> bool:
+    """Whether the viewer may read the answer to an information request (the rule the timeline applies)."""
+    return _info_visible(grant, info)
+
+
+def _detection_visible(grant: access.ClientAccess, institution_id: int) -> bool:
+    """Screenings and target-group checks name life situations and problem topics, health among them.
+
+    The recording institution always sees its own; another institution sees them only under a consent
+    that covers both the occupational and the medical category.
+    """
+    return grant.may_see(category=DataCategory.OCCUPATIONAL, recorded_by_id=institution_id) and grant.may_see(
+        category=DataCategory.MEDICAL, recorded_by_id=institution_id
+    )
+
+
+@dataclass
+class ClientDetection:
+    """The IIZ side of a client as the user may see it: screenings, target-group checks and cases."""
+
+    screenings: list[Screening]
+    checks: list[TargetGroupCheck]
+    cases: list[Case]
+    hidden_entries: int
+    open_case_elsewhere: bool
+    may_open_case: bool
+
+    @property
+    def check_allowing_case(self) -> TargetGroupCheck | None:
+        """The latest check that allows a case and opened none yet, when no case is open for the person."""
+        if self.open_case_elsewhere or any(case.is_open for case in self.cases):
+            return None
+        return next(
+            (check for check in self.checks if check.allows_case and not getattr(check, "opened_a_case", False)),
+            None,
+        )
+
+
+def screenings_visible(*, grant: access.ClientAccess) -> tuple[list[Screening], int]:
+    """The client's screenings the user may see, newest first, and how many are hidden."""
+    rows = list(
+        grant.client.screenings.select_related("institution", "screened_by").prefetch_related("life_situations")
+    )
+    shown = [row for row in rows if _detection_visible(grant, row.institution_id)]
+    return shown, len(rows) - len(shown)
+
+
+def target_group_checks_visible(*, grant: access.ClientAccess) -> tuple[list[TargetGroupCheck], int]:
+    rows = list(
+        grant.client.target_group_checks.select_related("serving_institution", "checked_by", "override_by")
+        .prefetch_related("topics")
+        # A person who comes back starts a new case with a new check: a check opens one case.
+        .annotate(opened_a_case=Exists(Case.objects.filter(target_group_check=OuterRef("pk"))))
+    )
+    shown: list[TargetGroupCheck] = [row for row in rows if _detection_visible(grant, row.serving_institution_id)]
+    return shown, len(rows) - len(shown)
+
+
+def client_detection_for_user(*, grant: access.ClientAccess) -> ClientDetection:
+    """Read in a fixed number of queries: the client page stays constant whatever the number of entries."""
+    client, user = grant.client, grant.user
+    screenings, hidden_screenings = screenings_visible(grant=grant)
+    checks, hidden_checks = target_group_checks_visible(grant=grant)
+    cases = list(
+        access.cases_visible_to(user=user).filter(client=client).select_related("case_lead").order_by("-opened_on")
+    )
+    own_case_ids = [case.pk for case in cases]
+    open_elsewhere = Case.objects.filter(client=client, status=CaseStatus.OPEN).exclude(pk__in=own_case_ids).exists()
+    return ClientDetection(
+        screenings=screenings,
+        checks=checks,
+        cases=cases,
+        hidden_entries=hidden_screenings + hidden_checks,
+        open_case_elsewhere=open_elsewhere,
+        may_open_case=may_open_case(user),
+    )
+
+
+def target_group_check_get(*, grant: access.ClientAccess, check_id: int) -> TargetGroupCheck:
+    """One of the client's checks, or 404 when it does not exist or the user may not see it."""
+    check = (
+        grant.client.target_group_checks.select_related("serving_institution", "checked_by", "override_by", "screening")
+        .prefetch_related("topics")
+        .filter(pk=check_id)
+        .first()
+    )
+    if check is None or not _detection_visible(grant, check.serving_institution_id):
+        raise Http404
+    return check
+
+
+def plan_version_for_user(
+    *, user: User, reference: str, version: int, request: HttpRequest | None = None
+) -> tuple[access.CaseAccess, IntegrationPlan]:
+    """One version of the integration plan with its measures (audited as a read), or 404."""
+    grant = case_access_get(user=user, reference=reference, request=request)
+    case = grant.case
+    assert case is not None  # noqa: S101 - case_access_get always sets it
+    plan = (
+        case.plans.select_related("case_lead__unit__institution", "created_by", "agreed_in")
+        .prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.select_related("service", "responsible_institution", "responsible_user"),
+            )
+        )
+        .filter(version=version)
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    audit_record(
+        actor=user,
+        action=AuditAction.READ,
+        client_id=case.client_id,
+        object_type="integration_plan",
+        object_id=plan.pk,
+        basis=AuditBasis.CASE,
+        request=request,
+        details={"case": case.reference, "version": plan.version},
+    )
+    return grant, plan
+
+
+def meeting_get_for_user(*, user: User, reference: str, meeting_id: int, request: HttpRequest | None = None) -> Meeting:
+    """A meeting of a case the user takes part in, or 404."""
+    grant = case_access_get(user=user, reference=reference, request=request)
+    meeting = Meeting.objects.select_related("case", "organised_by").filter(pk=meeting_id, case=grant.case).first()
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+def may_open_case(user: User) -> bool:
+    """The roles that services.case_open accepts: iiz specialists open cases, coordinators may too."""
+    return access.may_work_with_clients(user) and user.has_role(Role.SPECIALIST, Role.COORDINATOR)

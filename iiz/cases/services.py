@@ -50,6 +50,8 @@ from iiz.cases.models import (
     TargetGroupCheck,
 )
 from iiz.clients.models import Client
+from iiz.interfaces.models import WebhookEvent
+from iiz.interfaces.webhooks import webhook_emit
 from iiz.organisations.models import Contact, Institution, Role
 
 if TYPE_CHECKING:
@@ -179,6 +181,19 @@ def screening_record(
     return screening
 
 
+def _resident_on(client: Client, on: dt.date) -> bool:
+    municipality = client.municipality
+    return municipality is not None and (municipality.valid_until is None or municipality.valid_until >= on)
+
+
+def _registered_on(client: Client, on: dt.date) -> bool:
+    return (
+        client.registrations.filter(institution__is_partner=True, registered_on__lte=on)
+        .exclude(deregistered_on__lt=on)
+        .exists()
+    )
+
+
 def target_group_evaluate(
     *,
     client: Client,
@@ -191,15 +206,9 @@ def target_group_evaluate(
     failures: list[str] = []
     if not employable:
         failures.append(_("Erwerbsfähigkeit: Die Person gilt als nicht erwerbsfähig."))
-    municipality = client.municipality
-    if municipality is None or (municipality.valid_until is not None and municipality.valid_until < on):
+    if not _resident_on(client, on):
         failures.append(_("Wohnsitz: Die Person wohnt nicht in einer Gemeinde des Kantons Zürich."))
-    registered = (
-        client.registrations.filter(institution__is_partner=True, registered_on__lte=on)
-        .exclude(deregistered_on__lt=on)
-        .exists()
-    )
-    if not registered:
+    if not _registered_on(client, on):
         failures.append(_("Anmeldung: Die Person ist bei keiner Partnerinstitution angemeldet."))
     topic_list = list(topics)
     if not topic_list:
@@ -237,7 +246,6 @@ def target_group_check_record(
         topics_block_integration=topics_block_integration,
         on=checked_on,
     )
-    municipality = client.municipality
     check = TargetGroupCheck(
         client=client,
         screening=screening,
@@ -245,8 +253,9 @@ def target_group_check_record(
         checked_by=actor,
         checked_on=checked_on,
         employable=employable,
-        resident_in_canton=municipality is not None and municipality.valid_until is None,
-        registered_with_partner=not any(f.startswith(_("Anmeldung")) for f in failures),
+        # The stored criteria follow the same rules as the evaluation, on the day of the check.
+        resident_in_canton=_resident_on(client, checked_on),
+        registered_with_partner=_registered_on(client, checked_on),
         topics_block_integration=topics_block_integration,
         passed=not failures,
         failures=failures,
@@ -365,6 +374,13 @@ def _case_open(
         )
     if Case.objects.filter(client=client, status=CaseStatus.OPEN).exists():
         raise ValidationError(_("Für diese Person ist bereits ein iiz-Fall offen."))
+    if previous_case is None:
+        # A person who comes back starts a new case linked to the last closed one.
+        previous_case = client.cases.filter(status=CaseStatus.CLOSED).order_by("-closed_on", "-id").first()
+    elif previous_case.client_id != client.pk or previous_case.is_open:
+        raise ValidationError(
+            {"previous_case": _("Der frühere Fall muss ein abgeschlossener Fall derselben Person sein.")}
+        )
     if opened_on > timezone.localdate():
         raise ValidationError({"opened_on": _("Das Datum darf nicht in der Zukunft liegen.")})
     if opened_on < check.checked_on:
@@ -406,6 +422,7 @@ def _case_open(
         request=request,
         details={"case": case.reference, "previous_case": previous_case.reference if previous_case else None},
     )
+    webhook_emit(event=WebhookEvent.CASE_OPENED, case=case)
     return case
 
 
@@ -520,6 +537,7 @@ def case_change_level(
         reason=reason.strip(),
     )
     _audit(actor, case, AuditAction.UPDATE, "case_level", case.pk, request, from_level=source, to_level=to_level)
+    webhook_emit(event=WebhookEvent.CASE_LEVEL_CHANGED, case=case, previous_level=source)
     return case
 
 
@@ -802,6 +820,8 @@ def measure_add(
 @transaction.atomic
 def measure_set_status(*, actor: User, measure: Measure, status: str, request: HttpRequest | None = None) -> Measure:
     grant = _case_grant(actor, measure.plan.case)
+    if not grant.is_open:
+        raise ValidationError(_("Der Fall ist abgeschlossen."))
     responsible = measure.responsible_user_id == actor.pk or measure.responsible_institution_id == actor.institution_id
     if not (responsible or grant.may_coordinate()):
         raise PermissionDenied(_("Den Stand einer Massnahme meldet die verantwortliche Institution."))
@@ -860,6 +880,7 @@ def plan_agree(
         if measure.responsible_user is not None:
             _participant_add(case, measure.responsible_user, agreed_on)
     _audit(actor, case, AuditAction.UPDATE, "integration_plan", plan.pk, request, version=plan.version, agreed=True)
+    webhook_emit(event=WebhookEvent.CASE_PLAN_AGREED, case=case, plan_version=plan.version)
     return plan
 
 
@@ -972,7 +993,8 @@ def agreement_add(
         raise ValidationError({"meeting": _("Diese Sitzung gehört zu einem anderen Fall.")})
     if not access.may_work_with_clients(owner):
         raise ValidationError({"owner": _("Diese Person kann keine Aufgaben in Fällen übernehmen.")})
-    created_on = meeting.starts_at.date() if meeting else timezone.localdate()
+    # The meeting's day in Zürich, not in UTC: a meeting at 00:30 belongs to that day.
+    created_on = timezone.localdate(meeting.starts_at) if meeting else timezone.localdate()
     if due_on < created_on:
         raise ValidationError({"due_on": _("Der Termin liegt vor der Vereinbarung.")})
     agreement = Agreement(
@@ -1001,7 +1023,9 @@ def agreement_set_status(
     request: HttpRequest | None = None,
 ) -> Agreement:
     grant = _case_grant(actor, agreement.case)
-    if agreement.owner_id != actor.pk and not grant.may_coordinate():
+    if not grant.is_open:
+        raise ValidationError(_("Der Fall ist abgeschlossen."))
+    if not grant.may_set_agreement_status(agreement):
         raise PermissionDenied(_("Eine Vereinbarung erledigt die zuständige Person."))
     if status not in AgreementStatus.values:
         raise ValidationError({"status": _("Unbekannter Status.")})
@@ -1075,6 +1099,7 @@ def case_close(
         ]
     )
     _audit(actor, case, AuditAction.UPDATE, "case_closure", case.pk, request, outcome=outcome)
+    webhook_emit(event=WebhookEvent.CASE_CLOSED, case=case)
     return case
 
 
