@@ -593,7 +593,9 @@ def information_request_create(
 def information_request_answer(
     *, actor: User, info: InformationRequest, answer: str, request: HttpRequest | None = None
 ) -> InformationRequest:
-    _case_grant(actor, info.case)
+    grant = _case_grant(actor, info.case)
+    if not grant.is_open:
+        raise ValidationError(_("Der Fall ist abgeschlossen."))
     if actor.institution_id != info.to_institution_id:
         raise PermissionDenied(_("Nur die angefragte Institution beantwortet die Anfrage."))
     if info.answered_on is not None:
@@ -911,6 +913,11 @@ def meeting_schedule(
     errors: dict[str, str] = {}
     if case.level != 3:
         errors["starts_at"] = _("Fallteam-Sitzungen gibt es auf Stufe 3. Eskalieren Sie den Fall zuerst.")
+    outsiders = [str(u) for u in user_list if not access.may_work_with_clients(u)]
+    if outsiders:
+        errors["users"] = _("%(names)s arbeitet nicht mit Personendaten und kann nicht eingeladen werden.") % {
+            "names": ", ".join(outsiders)
+        }
     if not user_list and not contact_list and not with_client:
         errors["users"] = _("Eine Sitzung braucht Teilnehmende.")
     if ends_at <= starts_at:
