@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from iiz.core import accounts, health, views
+from iiz.exchange import views as exchange_views
 
 admin.site.site_header = "iiz Administration"
 admin.site.site_title = "iiz"
@@ -14,8 +17,15 @@ urlpatterns = [
     path("konto/abmelden/", accounts.logout_view, name="logout"),
     path("konto/zweiter-faktor/", accounts.otp_verify, name="otp_verify"),
     path("konto/zweiter-faktor/einrichten/", accounts.otp_setup, name="otp_setup"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch is in the header of every page, the login page included.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("klienten/", include("iiz.clients.urls")),
+    path("faelle/<str:reference>/austausch/", include("iiz.exchange.urls")),
+    path("faelle/", include("iiz.cases.urls")),
+    path("verzeichnis/", exchange_views.directory_view, name="directory"),
+    path("steuerung/", include("iiz.steering.urls")),
+    # The REST API for the partners' systems, its OpenAPI schema and documentation.
+    path("api/", include("iiz.interfaces.urls")),
     # The admin signs in through the platform's own login, so that lock-out and second factor apply.
     path("admin/login/", accounts.admin_login_redirect),
     path("admin/", admin.site.urls),

@@ -20,6 +20,7 @@ from iiz import access
 from iiz.audit.models import AuditAction
 from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
+from iiz.cases import selectors as case_selectors
 from iiz.clients import disclosure, forms, selectors, services
 from iiz.clients.models import Consent, Registration
 from iiz.lib.crypto import decrypt_bytes
@@ -110,6 +111,8 @@ def client_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
             "age": file.client.age_on(timezone.localdate()),
             "may_edit_contact": file.grant.may_edit_contact_details(),
             "own_institution": user.institution,
+            # The IIZ side: screenings, target-group checks and cases, read in a fixed number of queries.
+            "detection": case_selectors.client_detection_for_user(grant=file.grant),
         },
     )
 
