@@ -170,6 +170,17 @@ class TargetGroupCheck(models.Model):
     topics_block_integration = models.BooleanField(_("Die Themen behindern die Integration"), default=False)
     passed = models.BooleanField(_("erfüllt"))
     failures = models.JSONField(_("nicht erfüllte Kriterien"), default=list, blank=True)
+    # A specialist asks the Geschäftsstelle to override a failed check; the coordinators then see the request.
+    override_requested_at = models.DateTimeField(_("Übersteuerung beantragt am"), null=True, blank=True)
+    override_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("beantragt durch"),
+    )
+    override_request_note = models.TextField(_("Begründung des Antrags"), blank=True)
     override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -187,6 +198,10 @@ class TargetGroupCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} {self.checked_on:%d.%m.%Y}"
+
+    @property
+    def override_pending(self) -> bool:
+        return bool(self.override_requested_at and not self.passed and not self.override_by_id)
 
     @property
     def allows_case(self) -> bool:

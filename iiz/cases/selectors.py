@@ -515,9 +515,21 @@ def target_group_check_get(*, grant: access.ClientAccess, check_id: int) -> Targ
         .filter(pk=check_id)
         .first()
     )
-    if check is None or not _detection_visible(grant, check.serving_institution_id):
+    if check is None:
+        raise Http404
+    requested_from_coordinator = check.override_pending and grant.user.has_role(Role.COORDINATOR)
+    if not requested_from_coordinator and not _detection_visible(grant, check.serving_institution_id):
         raise Http404
     return check
+
+
+def override_requests_pending() -> QuerySet[TargetGroupCheck]:
+    """Failed target-group checks whose override a specialist has asked the Geschäftsstelle for."""
+    return (
+        TargetGroupCheck.objects.filter(override_requested_at__isnull=False, override_by__isnull=True, passed=False)
+        .select_related("client__municipality", "serving_institution", "override_requested_by")
+        .order_by("override_requested_at")
+    )
 
 
 def plan_version_for_user(

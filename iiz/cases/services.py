@@ -277,6 +277,38 @@ def target_group_check_record(
 
 
 @transaction.atomic
+def target_group_override_request(
+    *, actor: User, check: TargetGroupCheck, note: str, request: HttpRequest | None = None
+) -> TargetGroupCheck:
+    """A specialist asks the Geschäftsstelle to override a failed check, with the reason."""
+    grant = _client_grant(actor, check.client)
+    if not actor.has_role(Role.SPECIALIST):
+        raise PermissionDenied(_("Eine Übersteuerung beantragen iiz-Spezialistinnen und -Spezialisten."))
+    if check.passed or check.override_by_id:
+        raise ValidationError(_("Die Prüfung ist erfüllt oder bereits übersteuert."))
+    if check.override_requested_at is not None:
+        raise ValidationError(_("Die Übersteuerung ist bereits beantragt."))
+    if len(note.strip()) < 10:
+        raise ValidationError({"note": _("Begründen Sie den Antrag in einigen Worten.")})
+    check.override_requested_at = timezone.now()
+    check.override_requested_by = actor
+    check.override_request_note = note.strip()
+    check.save(update_fields=["override_requested_at", "override_requested_by", "override_request_note"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.DISCLOSE,
+        client_id=check.client_id,
+        object_type="target_group_check",
+        object_id=check.pk,
+        basis=grant.basis,
+        recipient=_("Geschäftsstelle iiz"),
+        request=request,
+        details={"override_requested": True},
+    )
+    return check
+
+
+@transaction.atomic
 def target_group_override(
     *, actor: User, check: TargetGroupCheck, reason: str, request: HttpRequest | None = None
 ) -> TargetGroupCheck:

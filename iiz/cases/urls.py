@@ -15,7 +15,13 @@ urlpatterns = [
         entry.check_override_view,
         name="check_override",
     ),
+    path(
+        "personen/<str:public_id>/zielgruppe/<int:check_id>/antrag/",
+        entry.check_override_request_view,
+        name="check_override_request",
+    ),
     path("personen/<str:public_id>/zielgruppe/<int:check_id>/fall-eroeffnen/", entry.case_open_view, name="open"),
+    path("uebersteuerungen/", entry.override_requests_view, name="override_requests"),
     # The case.
     path("<str:reference>/", pages.case_detail_view, name="detail"),
     path("<str:reference>/plan/<int:version>/", pages.plan_version_view, name="plan_version"),

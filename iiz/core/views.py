@@ -7,7 +7,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from iiz import access
-from iiz.cases.selectors import cases_of_participant, notifications_unread, tasks_for_user
+from iiz.cases.selectors import (
+    cases_of_participant,
+    notifications_unread,
+    override_requests_pending,
+    tasks_for_user,
+)
+from iiz.organisations.models import Role
 
 
 @require_GET
@@ -17,6 +23,8 @@ def home(request: HttpRequest) -> HttpResponse:
     cases = list(cases_of_participant(user=user)) if works_with_clients else []  # type: ignore[arg-type]
     tasks = tasks_for_user(user=user) if works_with_clients else []  # type: ignore[arg-type]
     notifications = list(notifications_unread(user=user)) if works_with_clients else []  # type: ignore[arg-type]
+    is_coordinator = user.has_role(Role.COORDINATOR)  # type: ignore[union-attr]
+    override_requests = override_requests_pending().count() if is_coordinator else 0
     return render(
         request,
         "core/home.html",
@@ -25,5 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "tasks": tasks,
             "notifications": notifications,
             "works_with_clients": works_with_clients,
+            "is_coordinator": is_coordinator,
+            "override_requests": override_requests,
         },
     )

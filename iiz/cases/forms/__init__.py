@@ -24,7 +24,13 @@ from iiz.cases.forms.case import (
     PlanForm,
     RouteForm,
 )
-from iiz.cases.forms.detection import CaseOpenForm, OverrideForm, ScreeningForm, TargetGroupCheckForm
+from iiz.cases.forms.detection import (
+    CaseOpenForm,
+    OverrideForm,
+    OverrideRequestForm,
+    ScreeningForm,
+    TargetGroupCheckForm,
+)
 from iiz.cases.forms.fields import meeting_invitable_users, partner_institutions, user_label
 
 __all__ = [
@@ -44,6 +50,7 @@ __all__ = [
     "MeetingForm",
     "MinutesForm",
     "OverrideForm",
+    "OverrideRequestForm",
     "PlanAgreeForm",
     "PlanForm",
     "RouteForm",

@@ -94,6 +94,15 @@ class TargetGroupCheckForm(forms.Form):
         return not_in_future(self.cleaned_data.get("checked_on"))
 
 
+class OverrideRequestForm(forms.Form):
+    note = forms.CharField(
+        label=_("Begründung des Antrags"),
+        widget=textarea(3),
+        max_length=2000,
+        help_text=_("Warum braucht diese Person trotz nicht erfüllter Kriterien die Koordination im iiz-Netzwerk?"),
+    )
+
+
 class OverrideForm(forms.Form):
     override_reason = forms.CharField(
         label=_("Begründung der Übersteuerung"),

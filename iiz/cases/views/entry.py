@@ -136,11 +136,19 @@ def _check_page(
     grant: access.ClientAccess,
     check: TargetGroupCheck,
     override_form: forms.OverrideForm | None = None,
+    request_form: forms.OverrideRequestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = grant.user
     detection = selectors.client_detection_for_user(grant=grant)
     may_override = user.has_role(Role.COORDINATOR) and not check.passed and not check.override_by_id
+    may_request = (
+        user.has_role(Role.SPECIALIST)
+        and not check.passed
+        and not check.override_by_id
+        and check.override_requested_at is None
+        and not may_override
+    )
     return render(
         request,
         "cases/check_detail.html",
@@ -149,6 +157,7 @@ def _check_page(
             "check": check,
             "criteria": check_criteria(check),
             "override_form": (override_form or forms.OverrideForm()) if may_override else None,
+            "request_form": (request_form or forms.OverrideRequestForm()) if may_request else None,
             "may_open": check.allows_case and detection.may_open_case and detection.check_allowing_case == check,
             "open_case_exists": detection.open_case_elsewhere or any(c.is_open for c in detection.cases),
         },
@@ -179,6 +188,33 @@ def check_override_view(request: HttpRequest, public_id: str, check_id: int) -> 
             messages.success(request, _("Die Prüfung ist übersteuert; der Fall kann eröffnet werden."))
             return redirect("cases:check_detail", grant.client.public_id, check.pk)
     return _check_page(request, grant, check, override_form=form, status=400)
+
+
+@require_POST
+def check_override_request_view(request: HttpRequest, public_id: str, check_id: int) -> HttpResponse:
+    user, grant = _client_grant(request, public_id)
+    check = selectors.target_group_check_get(grant=grant, check_id=check_id)
+    form = forms.OverrideRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.target_group_override_request(
+                actor=user, check=check, note=form.cleaned_data["note"], request=request
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Die Geschäftsstelle iiz ist um die Übersteuerung gebeten."))
+            return redirect("cases:check_detail", grant.client.public_id, check.pk)
+    return _check_page(request, grant, check, request_form=form, status=400)
+
+
+@require_GET
+def override_requests_view(request: HttpRequest) -> HttpResponse:
+    """Coordinators: the failed checks whose override specialists have asked for."""
+    user = request.user
+    if not user.has_role(Role.COORDINATOR):  # type: ignore[union-attr]
+        raise PermissionDenied(_("Übersteuerungsanträge sehen die Koordinatorinnen und Koordinatoren."))
+    return render(request, "cases/override_requests.html", {"checks": list(selectors.override_requests_pending())})
 
 
 @require_http_methods(["GET", "POST"])
