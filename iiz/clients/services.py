@@ -6,10 +6,11 @@ Each service validates, runs in one transaction and writes its audit entry with 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -19,8 +20,10 @@ from django.utils.translation import gettext as _
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.services import audit_record
+from iiz.clients.imports import ClientImportRow, ConsentImportRow
 from iiz.clients.models import Client, Consent, Registration
 from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_normalise
+from iiz.lib.crypto import encrypt_bytes
 from iiz.lib.uploads import validate_document_upload
 from iiz.organisations.models import Institution, Municipality, OrganisationalUnit
 
@@ -191,7 +194,9 @@ def _attach_document(consent: Consent, document: UploadedFile | None) -> None:
         content_type = validate_document_upload(document)
     except ValidationError as error:
         raise ValidationError({"document": error.messages}) from error
-    consent.document = document
+    # Only the ciphertext reaches the file storage; the name keeps the real type for the download.
+    suffix = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}[content_type]
+    consent.document = ContentFile(encrypt_bytes(document.read()), name=f"consent.{suffix}")
     consent.document_content_type = content_type
 
 
@@ -275,3 +280,249 @@ def consent_revoke(*, actor: User, consent: Consent, reason: str, request: HttpR
     audit_record(actor=actor, action=AuditAction.UPDATE, client_id=consent.client_id, object_type="consent",
                  object_id=consent.pk, basis=grant.basis, details={"revoked": True}, request=request)
     return consent
+
+
+# Foreign keys that `clients_import_batch` checks once per batch instead of once per row (full_clean
+# would ask the database for every row).
+_IMPORT_CLIENT_FKS = ["municipality", "recorded_by_institution"]
+_IMPORT_REGISTRATION_FKS = ["client", "institution", "unit", "recorded_by"]
+_IMPORT_CONSENT_FKS = ["client", "replaces", "recorded_by", "revoked_by"]
+
+
+@transaction.atomic
+def clients_import_batch(
+    *,
+    actor: User | None,
+    rows: Sequence[ClientImportRow],
+    source: str = "",
+    first_row_number: int = 1,
+    request: HttpRequest | None = None,
+) -> int:
+    """Record a batch of new persons with their registrations and consents, all or nothing.
+
+    Each row is validated as `client_create`, `registration_create` and `consent_record` would validate
+    it (AHV number normalised and unique, full_clean of every instance); the foreign keys are checked
+    once for the whole batch. Then everything is inserted in bulk and one audit entry names the batch.
+    With an ``actor`` the rows may only register persons with the actor's own institution; without one
+    (the demo generator, a system import) ``source`` names the importer in the audit trail. Errors name
+    the row, counted from ``first_row_number``. Returns the number of persons created.
+    """
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import NON_FIELD_ERRORS
+    from django.db.models import Model
+
+    if actor is not None:
+        if not access.may_create_clients(actor):
+            raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
+        own_institution_id: int | None = _require_institution(actor).pk
+    else:
+        own_institution_id = None
+    row_errors: list[tuple[int, str]] = []
+    labels = {
+        field.name: str(getattr(field, "verbose_name", field.name))
+        for model in (Client, Registration, Consent)
+        for field in model._meta.get_fields()
+    }
+
+    def add_error(row_number: int, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    label = labels.get(name) if name != NON_FIELD_ERRORS else None
+                    row_errors.append((row_number, f"{label}: {message}" if label else message))
+        else:
+            row_errors.extend((row_number, message) for message in error.messages)
+
+    clients: list[Client] = []
+    registrations: list[list[Registration]] = []
+    consents: list[list[Consent]] = []
+    consent_institutions: list[list[list[int]]] = []
+    seen_ahv: dict[str, int] = {}
+    user_model = get_user_model()
+    referenced: dict[type[Model], set[int]] = {}
+
+    def reference(model: type[Model], pk: int | None) -> None:
+        if pk is not None:
+            referenced.setdefault(model, set()).add(pk)
+
+    tz = timezone.get_current_timezone()
+    for index, row in enumerate(rows):
+        row_number = first_row_number + index
+        try:
+            compact = ahv_normalise(row.ahv_number)
+        except ValidationError as error:
+            add_error(row_number, ValidationError({"ahv_number": error.messages}))
+            compact = ""
+        if compact and compact in seen_ahv:
+            add_error(row_number, _duplicate_ahv_error())
+        elif compact:
+            seen_ahv[compact] = row_number
+        if not row.registrations:
+            add_error(row_number, ValidationError(_("Jede Person braucht mindestens eine Anmeldung.")))
+            continue
+        client = Client(
+            ahv_number=compact,
+            first_name=row.first_name.strip(),
+            last_name=row.last_name.strip(),
+            date_of_birth=row.date_of_birth,
+            sex=row.sex,
+            municipality=row.municipality,
+            street=row.street.strip(),
+            house_number=row.house_number.strip(),
+            postal_code=row.postal_code.strip(),
+            town=row.town.strip(),
+            phone=row.phone.strip(),
+            email=row.email.strip(),
+            languages=list(dict.fromkeys(row.languages)),
+            recorded_by_institution_id=row.registrations[0].unit.institution_id,
+        )
+        try:
+            # The AHV number's uniqueness is checked for the whole batch below, with one query.
+            client.full_clean(exclude=_IMPORT_CLIENT_FKS + ([] if compact else ["ahv_number"]),
+                              validate_unique=False)
+        except ValidationError as error:
+            add_error(row_number, error)
+        reference(Municipality, row.municipality.pk if row.municipality else None)
+        reference(Institution, client.recorded_by_institution_id)
+
+        row_registrations: list[Registration] = []
+        for registration_row in row.registrations:
+            recorded_by = registration_row.recorded_by or actor
+            if own_institution_id is not None and registration_row.unit.institution_id != own_institution_id:
+                add_error(row_number, ValidationError(
+                    {"unit": _("Sie können nur Anmeldungen Ihrer eigenen Institution erfassen.")}))
+            registration = Registration(
+                client=client,
+                institution_id=registration_row.unit.institution_id,
+                unit=registration_row.unit,
+                external_case_number=registration_row.external_case_number.strip(),
+                registered_on=registration_row.registered_on,
+                deregistered_on=registration_row.deregistered_on,
+                recorded_by=recorded_by,
+            )
+            try:
+                # The date-range constraint is the same rule as Registration.clean.
+                registration.full_clean(exclude=_IMPORT_REGISTRATION_FKS, validate_constraints=False)
+            except ValidationError as error:
+                add_error(row_number, error)
+            reference(OrganisationalUnit, registration_row.unit.pk)
+            reference(Institution, registration_row.unit.institution_id)
+            reference(user_model, recorded_by.pk if recorded_by else None)
+            row_registrations.append(registration)
+
+        row_consents: list[Consent] = []
+        row_consent_institutions: list[list[int]] = []
+        previous: ConsentImportRow | None = None
+        for version, item in enumerate(row.consents, start=1):
+            recorded_by = item.recorded_by or actor
+            is_newest = version == len(row.consents)
+            if recorded_by is None:
+                add_error(row_number, ValidationError({"recorded_by": _("Wer hat die Einwilligung erfasst?")}))
+            if not item.institutions:
+                add_error(row_number, ValidationError(
+                    {"institutions": _("Wählen Sie mindestens eine Institution.")}, code="required"))
+            if previous is not None and item.valid_from < previous.valid_from:
+                add_error(row_number, ValidationError(
+                    {"valid_from": _("Die Versionen einer Einwilligung müssen zeitlich aufeinander folgen.")}))
+            if item.revoked_at is not None and not is_newest:
+                add_error(row_number, ValidationError(
+                    _("Diese Version wurde ersetzt; widerrufen Sie die aktuelle Version."), code="stale"))
+            if item.revoked_at is not None and not item.revocation_reason.strip():
+                add_error(row_number, ValidationError(
+                    {"revocation_reason": _("Bitte geben Sie den Grund oder Anlass des Widerrufs an.")}))
+            following = row.consents[version] if not is_newest else None
+            consent = Consent(
+                client=client,
+                version=version,
+                categories=sorted(set(item.categories)),
+                purpose=item.purpose.strip(),
+                valid_from=item.valid_from,
+                valid_until=item.valid_until,
+                recorded_by=recorded_by,
+                # A version counts as replaced from the day its successor takes effect.
+                superseded_at=(dt.datetime.combine(following.valid_from, dt.time(), tzinfo=tz)
+                               if following is not None else None),
+                revoked_at=item.revoked_at,
+                revoked_by=(item.revoked_by or recorded_by) if item.revoked_at is not None else None,
+                revocation_reason=item.revocation_reason.strip() if item.revoked_at is not None else "",
+            )
+            try:
+                # The date-range constraint is the same rule as Consent.clean.
+                consent.full_clean(exclude=_IMPORT_CONSENT_FKS, validate_constraints=False)
+            except ValidationError as error:
+                add_error(row_number, error)
+            reference(user_model, recorded_by.pk if recorded_by else None)
+            reference(user_model, consent.revoked_by_id)
+            institution_ids = sorted({institution.pk for institution in item.institutions})
+            for institution_id in institution_ids:
+                reference(Institution, institution_id)
+            row_consents.append(consent)
+            row_consent_institutions.append(institution_ids)
+            previous = item
+
+        clients.append(client)
+        registrations.append(row_registrations)
+        consents.append(row_consents)
+        consent_institutions.append(row_consent_institutions)
+
+    for ahv_number in Client.objects.filter(ahv_number__in=list(seen_ahv)).values_list("ahv_number", flat=True):
+        add_error(seen_ahv[ahv_number], _duplicate_ahv_error())
+    errors = [
+        ValidationError(_("Zeile %(row)s: %(message)s"), code="row", params={"row": row, "message": message})
+        for row, message in sorted(row_errors, key=lambda item: item[0])
+    ]
+    for model, keys in referenced.items():
+        missing = keys - set(model._base_manager.filter(pk__in=keys).values_list("pk", flat=True))
+        if missing:
+            errors.append(ValidationError(_("Unbekannte %(model)s: %(ids)s"), code="missing",
+                                          params={"model": model._meta.verbose_name,
+                                                  "ids": ", ".join(str(pk) for pk in sorted(missing))}))
+    if errors:
+        raise ValidationError(errors)
+    if not clients:
+        return 0
+
+    try:
+        with transaction.atomic():
+            Client.objects.bulk_create(clients)
+    except IntegrityError as error:
+        # Another user recorded one of these persons since the check above.
+        raise _duplicate_ahv_error() from error
+    if any(client.pk is None for client in clients):
+        # Databases that cannot return the new keys from a bulk insert.
+        new_keys = dict(Client.objects.filter(ahv_number__in=list(seen_ahv)).values_list("ahv_number", "pk"))
+        for client in clients:
+            client.pk = new_keys[client.ahv_number]
+    for client, row_registrations, row_consents in zip(clients, registrations, consents, strict=True):
+        for registration in row_registrations:
+            registration.client = client
+        for consent in row_consents:
+            consent.client = client
+    Registration.objects.bulk_create([r for row_registrations in registrations for r in row_registrations])
+    # Version n replaces version n-1, so each version is inserted after the one it replaces.
+    depth = max((len(row_consents) for row_consents in consents), default=0)
+    for level in range(depth):
+        level_consents = [row_consents[level] for row_consents in consents if len(row_consents) > level]
+        for row_consents in consents:
+            if 0 < level < len(row_consents):
+                row_consents[level].replaces = row_consents[level - 1]
+        Consent.objects.bulk_create(level_consents)
+    through = Consent.institutions.through
+    through.objects.bulk_create([
+        through(consent_id=consent.pk, institution_id=institution_id)
+        for row_consents, row_institutions in zip(consents, consent_institutions, strict=True)
+        for consent, institution_ids in zip(row_consents, row_institutions, strict=True)
+        for institution_id in institution_ids
+    ])
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, object_type="client_batch", basis=AuditBasis.REGISTRATION,
+        actor_username=source or "system", request=request,
+        details={
+            "count": len(clients),
+            "registrations": sum(len(r) for r in registrations),
+            "consents": sum(len(c) for c in consents),
+            "source": source,
+            "client_ids": [client.pk for client in clients],
+        },
+    )
+    return len(clients)

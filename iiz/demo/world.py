@@ -46,7 +46,7 @@ IV_UNITS = {
     "IV-Stelle Zürich, Eingliederung Stadt": 261,
     "IV-Stelle Zürich, Eingliederung Winterthur": 230,
 }
-BIZ_SITES = {"biz Uster": 198, "biz Winterthur": 230, "biz Oerlikon": 261, "biz Horgen": 133, "biz Kloten": 62}
+BIZ_SITES = {"biz Uster": 198, "biz Winterthur": 230, "biz Oerlikon": 261, "biz Horgen": 295, "biz Kloten": 62}
 SOCIAL_SERVICES = {  # municipality BFS number: contract signed
     198: dt.date(2005, 10, 1),
     121: dt.date(2014, 6, 1),

@@ -35,9 +35,6 @@ from django.utils.crypto import salted_hmac
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from lifelines import CoxPHFitter, KaplanMeierFitter
-from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
 from iiz.audit.models import AuditAction
@@ -297,6 +294,8 @@ def _finite(value: float) -> float | None:
 
 def _curve(key: str, label: str, part: pd.DataFrame, threshold: int) -> GroupCurve:
     n, events = len(part), int(part["event"].sum())
+    from lifelines import KaplanMeierFitter  # imported here: lifelines is heavy and only these pages need it
+
     kmf = KaplanMeierFitter().fit(part["duration"], part["event"])
     sf = kmf.survival_function_["KM_estimate"]
     ci = kmf.confidence_interval_survival_function_
@@ -395,6 +394,8 @@ def km_by_dimension(frame: pd.DataFrame, key: str, labels: Labels, *, threshold:
     if not overlapping and len(shown) >= 2:
         visible = pd.concat([frame[mask].assign(_group=k) for k, _lbl, mask in shown])
         if visible["event"].sum() > 0:
+            from lifelines.statistics import multivariate_logrank_test
+
             test = multivariate_logrank_test(visible["duration"], visible["_group"], visible["event"])
             result.logrank_p = _finite(test.p_value)
     return result
@@ -497,6 +498,9 @@ def _select_covariates(
 
 
 def cox_model(frame: pd.DataFrame, labels: Labels, *, threshold: int) -> CoxResult:
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
     n = len(frame)
     events = int(frame["event"].sum()) if n else 0
     result = CoxResult(n=n, events=events)
