@@ -168,7 +168,9 @@ class Registration(models.Model):
     external_case_number = models.CharField(_("Fallnummer der Institution"), max_length=50, blank=True)
     registered_on = models.DateField(_("angemeldet seit"))
     deregistered_on = models.DateField(_("abgemeldet am"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

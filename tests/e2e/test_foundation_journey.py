@@ -1,0 +1,158 @@
+"""The foundation in a real browser: sign in, switch to French, find a person, open the file; axe-core scans.
+
+Chromium is the machine's (/usr/bin/chromium); Playwright never downloads a browser here. All browser
+tests share one xdist group so that only one Chromium runs at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from iiz.demo.world import DEMO_PASSWORD
+from iiz.organisations.models import InstitutionKind, OrganisationalUnit, User
+from tests.conftest import CHROMIUM
+from tests.factories import ClientFactory, ConsentFactory, RegistrationFactory, partner
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs Chromium at {CHROMIUM}")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test and of
+    # pytest-django's teardown are still plain synchronous code.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def rav_clients(committed_world: None) -> list:
+    """Three persons registered at RAV Uster, committed so that the live server sees them."""
+    labour = partner(InstitutionKind.LABOUR)
+    unit = OrganisationalUnit.objects.get(name="RAV Uster")
+    clients = [
+        ClientFactory(last_name="Muster", first_name="Anna", registered=False),
+        ClientFactory(last_name="Muster", first_name="Beat", registered=False),
+        ClientFactory(last_name="Keller", first_name="Chiara", registered=False),
+    ]
+    for client in clients:
+        RegistrationFactory(client=client, institution=labour, unit=unit)
+    # Anna's file lists a consent in each state, so that the scans see every badge.
+    adviser = User.objects.get(username="rav-berater")
+    for state in [{}, {"superseded_at": timezone.now()}, {"revoked_at": timezone.now(), "revoked_by": adviser}]:
+        ConsentFactory(client=clients[0], recorded_by=adviser, institutions=[labour], **state)
+    return clients
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, rav_clients) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, locale="de-CH")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/konto/anmelden/")
+    page.fill("#id_username", "rav-berater")
+    page.fill("#id_password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+
+def search(page: Page, surname: str) -> None:
+    page.click('nav a[href="/klienten/"]')
+    page.fill("#q", surname)
+    page.press("#q", "Enter")
+    page.wait_for_selector("#search-results table a")
+
+
+def blocking_violations(page: Page) -> list[dict]:
+    results = Axe().run(page)
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in results.response["violations"]
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def french(text: str) -> str:
+    with translation.override("fr"):
+        return gettext(text)
+
+
+def test_it_walks_a_case_worker_through_sign_in_search_and_file_in_french(page: Page):
+    # given the RAV adviser signs in and switches the header's language select to French
+    sign_in(page)
+    with page.expect_navigation():
+        page.select_option("#language-select", "fr")
+
+    # when the adviser searches a person by surname and opens the file
+    search(page, "Muster")
+    results = page.locator("#search-results table tbody tr")
+    expect(results).to_have_count(2)
+    with page.expect_navigation():
+        page.click("text=Muster, Anna")
+
+    # then the file is shown, in French
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_text("Muster, Anna")
+    assert french("Personalien") != "Personalien"
+    expect(page.locator("#identity-heading")).to_have_text(french("Personalien"))
+    expect(page.locator("#registrations-heading")).to_have_text(french("Anmeldungen bei Institutionen"))
+    expect(page.locator("body")).to_contain_text("RAV Uster")
+    assert blocking_violations(page) == []
+
+
+def test_it_has_no_serious_accessibility_violations_on_the_main_pages(page: Page):
+    # given / when each main page is scanned with axe-core
+    page.goto("/konto/anmelden/")
+    login = blocking_violations(page)
+    sign_in(page)
+    start = blocking_violations(page)
+    search(page, "Muster")
+    results = blocking_violations(page)
+    with page.expect_navigation():
+        page.click("text=Muster, Anna")
+    detail = blocking_violations(page)
+
+    # then none of them has a serious or critical violation
+    assert {"login": login, "start": start, "search": results, "detail": detail} == {
+        "login": [],
+        "start": [],
+        "search": [],
+        "detail": [],
+    }
+
+
+def test_it_keeps_the_pages_accessible_with_form_errors(page: Page):
+    # given the create form posted empty (every required field marked as invalid)
+    sign_in(page)
+    page.goto("/klienten/neu/")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+    # when / then
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert blocking_violations(page) == []
