@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from cryptography.fernet import Fernet
 from psycopg import sql
 from targets import TARGETS, Target
 
@@ -279,11 +280,15 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="iiz-bench-"))
     base_env = {key: value for key, value in os.environ.items()
                 if not key.startswith(("DJANGO_", "IIZ_", "DATABASE_", "REDIS_"))}
-    demo_env = {**base_env, "IIZ_MODE": "demo", "DATABASE_URL": database_url, "IIZ_VAR_DIR": str(work / "var")}
+    # One key for seeding and serving, so the server can read what the seeder encrypted.
+    encryption_key = Fernet.generate_key().decode()
+    demo_env = {**base_env, "IIZ_MODE": "demo", "DATABASE_URL": database_url, "IIZ_VAR_DIR": str(work / "var"),
+                "IIZ_ENCRYPTION_KEYS": encryption_key}
     production_env = {
         **base_env,
         "IIZ_MODE": "production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64)[:64],
+        "IIZ_ENCRYPTION_KEYS": encryption_key,
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url,

@@ -48,8 +48,12 @@ else:
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-" + "k7Qw2x9Lr4Vt8Zp1Hs6Nc3Bm5Jf0Dg7Ye2Ua9Ti4Ro8Ek1Wl")
 
 # Keys for encryption at rest (Fernet, newest first). The demo's key is public and protects only
-# synthetic data; production sets its own and keeps it outside the database and file backups.
-IIZ_ENCRYPTION_KEYS = env_list("IIZ_ENCRYPTION_KEYS") or ["dFch5XvfGffQMvBPkSJlKrhzWnhA4uFf6Jn0LIQXw5o="]
+# synthetic data; production must set its own and keep it outside the database and file backups.
+IIZ_ENCRYPTION_KEYS = env_list("IIZ_ENCRYPTION_KEYS")
+if not IIZ_ENCRYPTION_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("IIZ_ENCRYPTION_KEYS must be set in production (Fernet keys, newest first).")
+    IIZ_ENCRYPTION_KEYS = ["dFch5XvfGffQMvBPkSJlKrhzWnhA4uFf6Jn0LIQXw5o="]
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -66,6 +70,8 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -77,6 +83,7 @@ INSTALLED_APPS = [
     "iiz.exchange",
     "iiz.steering",
     "iiz.audit",
+    "iiz.interfaces",
     "iiz.demo",
 ]
 
@@ -221,6 +228,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "reminders-daily": {"task": "iiz.cases.tasks.reminders_daily", "schedule": crontab(hour=6, minute=30)},
     "retention-daily": {"task": "iiz.clients.tasks.retention_daily", "schedule": crontab(hour=2, minute=15)},
+    # Webhook deliveries whose next attempt is due; `manage.py webhooks_retry` does the same by hand.
+    "webhooks-retry": {"task": "iiz.interfaces.tasks.webhooks_retry_due", "schedule": crontab(minute="*")},
 }
 
 EMAIL_BACKEND = os.environ.get(
@@ -230,18 +239,58 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "iiz-plattform@localhost")
 
+# The REST API for the partners' systems (iiz/interfaces): tokens or the browser session, JSON only, errors as
+# RFC 9457 problem details, a rate limit per token.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_SCHEMA_CLASS": "iiz.interfaces.schema.IizAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "iiz.interfaces.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "iiz.interfaces.pagination.ApiPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["iiz.interfaces.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("IIZ_API_RATE", "600/min")},
+    "EXCEPTION_HANDLER": "iiz.interfaces.problems.problem_exception_handler",
+    # OPTIONS would describe the views' serializers; the OpenAPI schema does that.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "iiz API",
-    "DESCRIPTION": "Case management for inter-institutional collaboration in the canton of Zürich.",
+    "DESCRIPTION": (
+        "Case management for inter-institutional collaboration in the canton of Zürich. Partner systems "
+        "authenticate with a bearer token of their institution (`Authorization: Bearer <prefix>.<secret>`); the "
+        "token acts for its institution under the same access rules and audit trail as the web pages. Errors are "
+        "RFC 9457 problem details (`application/problem+json`). Updates need `If-Match` with the ETag of the last "
+        "read. Messages are in German unless `lang` asks for fr, it or en."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH names its required fields too (agreement status); optional ones are optional anyway.
+    "COMPONENT_SPLIT_PATCH": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # The documentation is served from the sidecar package: the platform runs in a closed network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "iiz.interfaces.schema.postprocess_strict_requests",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "iiz.interfaces.models.WebhookEvent",
+        "DeliveryStatusEnum": "iiz.interfaces.models.DeliveryStatus",
+        "DataCategoryEnum": "iiz.clients.models.DataCategory",
+        "CaseStatusEnum": "iiz.cases.models.CaseStatus",
+        "PlanStatusEnum": "iiz.cases.models.PlanStatus",
+        "MeasureStatusEnum": "iiz.cases.models.MeasureStatus",
+        "AgreementStatusEnum": "iiz.cases.models.AgreementStatus",
+        "ConsentStatusEnum": ["valid", "pending", "expired", "superseded", "revoked"],
+    },
 }
 
 # Strict Content-Security-Policy: no inline script or style, nothing from another origin.
@@ -301,3 +350,5 @@ IIZ_RETENTION_YEARS = {
 
 # Small-number suppression and other domain defaults that operators may change.
 IIZ_SEARCH_RESULT_LIMIT = 50
+# Counts of persons below this threshold are suppressed on strategic pages and in strategic reports.
+IIZ_SUPPRESSION_THRESHOLD = int(os.environ.get("IIZ_SUPPRESSION_THRESHOLD", "5"))

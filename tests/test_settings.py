@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.management.base import CommandError
@@ -40,6 +41,7 @@ def production_env(tmp_path):
             "IIZ_MODE": "production",
             "DJANGO_SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(60)),
             "DJANGO_ALLOWED_HOSTS": "iiz.example.ch",
+            "IIZ_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "IIZ_VAR_DIR": str(tmp_path),
             "DJANGO_SETTINGS_MODULE": "iiz.settings",
         }
@@ -73,6 +75,18 @@ def test_it_refuses_production_without_a_strong_secret_key(production_env):
     # then
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_it_refuses_production_without_encryption_keys(production_env):
+    # given production settings without keys for encryption at rest
+    del production_env["IIZ_ENCRYPTION_KEYS"]
+
+    # when
+    result = run(["manage.py", "check"], production_env)
+
+    # then
+    assert result.returncode != 0
+    assert "IIZ_ENCRYPTION_KEYS" in result.stderr
 
 
 PRODUCTION_RESPONSES = """
