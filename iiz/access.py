@@ -10,6 +10,11 @@ Selectors, services and views ask this module; nothing else decides access. The 
 * Data recorded by another institution (contact details, that institution's registration) is shown only
   under a valid consent of the client that names both institutions and covers the data's category.
 * Everything else is hidden: a 404, never a hint that the person exists.
+* A partner system calls the API with a token of its institution. The token acts through a service user of
+  that institution (role case worker, no password) and is bound to it for the request; bound so, the user
+  acts for the institution as a whole: it sees the cases in which anyone of its institution takes part, and
+  otherwise the same rules apply (own registrations, consent for other institutions' data). The token's
+  scopes narrow what it may do further; they never widen what the rules allow.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from iiz.audit.models import AuditBasis
 from iiz.organisations.models import Role
 
 if TYPE_CHECKING:
-    from iiz.cases.models import Case
+    from iiz.cases.models import Agreement, Case
     from iiz.clients.models import Client, Consent, Registration
     from iiz.exchange.models import LegalBasis
     from iiz.organisations.models import User
@@ -43,8 +48,80 @@ def may_create_clients(user: User) -> bool:
     return may_work_with_clients(user) and user.has_role(*CLIENT_CREATE_ROLES)
 
 
+def may_use_directory(user: User) -> bool:
+    """The directory of iiz specialists serves everyone who works with clients, coordinators included."""
+    return may_work_with_clients(user)
+
+
 def may_administer(user: User) -> bool:
     return bool(user.is_active and (user.is_superuser or user.has_role(Role.ADMINISTRATOR)))
+
+
+# Steering: dashboards and reports show aggregates. The operating committee and the coordinators steer case
+# work (operational); the supervisory body reads outcomes only (strategic), and so do the other two.
+OPERATIONAL_DASHBOARD_ROLES = frozenset({Role.OPERATING_COMMITTEE, Role.COORDINATOR})
+STRATEGIC_DASHBOARD_ROLES = frozenset({Role.SUPERVISORY_BODY, Role.OPERATING_COMMITTEE, Role.COORDINATOR})
+
+
+def may_see_operational_dashboard(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_role(*OPERATIONAL_DASHBOARD_ROLES))
+
+
+def may_see_strategic_dashboard(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_role(*STRATEGIC_DASHBOARD_ROLES))
+
+
+def may_drill_down(user: User) -> bool:
+    """From a figure to the cases behind it: only for those who may see cases at all (and then only theirs)."""
+    return may_work_with_clients(user)
+
+
+def may_export_case_analysis(user: User) -> bool:
+    """The pseudonymised case histories for evaluators are rows about persons, not aggregates.
+
+    Only the Geschäftsstelle's coordinators, who commission the evaluations and work with cases anyway,
+    may export them; the supervisory body and the operating committee see aggregates only.
+    """
+    return bool(user.is_authenticated and user.is_active and user.has_role(Role.COORDINATOR))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Partner systems: API tokens act for their institution through a service user
+# ---------------------------------------------------------------------------------------------------------
+
+
+def acts_for_institution(user: User) -> bool:
+    """Whether the user is a partner system's service user, bound to a live API token for this request.
+
+    The API's authentication binds the token to the user object (``user.api_token``). A service user loaded
+    any other way carries no token and so sees only what its own case participation allows, which is
+    nothing: deny by default.
+    """
+    return getattr(user, "api_token", None) is not None
+
+
+def token_allows(user: User, scope: str) -> bool:
+    """Whether the token behind the request grants the scope. Session users have no token: roles decide."""
+    token = getattr(user, "api_token", None)
+    return token is None or scope in token.scopes
+
+
+def may_read_published_kpis(user: User) -> bool:
+    """The strategic key figures (aggregates, small numbers suppressed): the steering roles, and partner
+    systems whose token has the scope for them (checked by the API with ``token_allows``)."""
+    return may_see_strategic_dashboard(user) or acts_for_institution(user)
+
+
+def _participation(user: User, **lookups: object) -> Q:
+    """Current participation in a case: the user's own, or for a partner system anyone of its institution."""
+    if acts_for_institution(user):
+        return Q(institution_id=user.institution_id, left_on__isnull=True, **lookups)
+    return Q(user=user, left_on__isnull=True, **lookups)
+
+
+def institutions_taking_part(*, case: Case) -> set[int]:
+    """The institutions of everyone who currently takes part in the case (those who may learn of its events)."""
+    return set(case.participants.filter(left_on__isnull=True).values_list("institution_id", flat=True))
 
 
 def clients_visible_to(*, user: User) -> QuerySet[Client]:
@@ -56,7 +133,7 @@ def clients_visible_to(*, user: User) -> QuerySet[Client]:
     if not may_work_with_clients(user) or institution_id is None:
         return Client.objects.none()
     own_registration = Registration.objects.filter(client=OuterRef("pk"), institution_id=institution_id)
-    takes_part = CaseParticipant.objects.filter(case__client=OuterRef("pk"), user=user, left_on__isnull=True)
+    takes_part = CaseParticipant.objects.filter(_participation(user, case__client=OuterRef("pk")))
     return Client.objects.filter(Q(Exists(own_registration)) | Q(Exists(takes_part)))
 
 
@@ -141,11 +218,23 @@ def client_access_for(*, user: User, client: Client) -> ClientAccess | None:
         return None
     if Registration.objects.filter(client=client, institution_id=institution_id).exists():
         basis = AuditBasis.REGISTRATION
-    elif CaseParticipant.objects.filter(case__client=client, user=user, left_on__isnull=True).exists():
+    elif CaseParticipant.objects.filter(_participation(user, case__client=client)).exists():
         basis = AuditBasis.CASE
+    elif user.has_role(Role.COORDINATOR) and override_request_pending(client=client):
+        # A specialist asked the Geschäftsstelle to override a failed target-group check: coordinators see
+        # the person (identification only; other data stay behind consent) to decide on the request.
+        basis = AuditBasis.ROLE
     else:
         return None
     return ClientAccess(user=user, client=client, basis=basis, consents=valid_consents(client=client))
+
+
+def override_request_pending(*, client: Client) -> bool:
+    from iiz.cases.models import TargetGroupCheck
+
+    return TargetGroupCheck.objects.filter(
+        client=client, override_requested_at__isnull=False, override_by__isnull=True, passed=False
+    ).exists()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -168,6 +257,11 @@ def cases_visible_to(*, user: User) -> QuerySet[Case]:
 
     if not may_work_with_clients(user):
         return Case.objects.none()
+    institution_id = user.institution_id
+    if acts_for_institution(user) and institution_id is not None:
+        return Case.objects.filter(
+            participants__institution_id=institution_id, participants__left_on__isnull=True
+        ).distinct()
     return Case.objects.filter(participants__user=user, participants__left_on__isnull=True).distinct()
 
 
@@ -211,6 +305,15 @@ class CaseAccess(ClientAccess):
 
     def may_record_follow_up(self) -> bool:
         return bool(self.case and not self.case.is_open)
+
+    def may_set_agreement_status(self, agreement: Agreement) -> bool:
+        """The owner reports an agreement done, the coordination may too; a partner system may for the
+        agreements of its own institution's people (it carries their work over from its own system)."""
+        if not self.is_open:
+            return False
+        if agreement.owner_id == self.user.pk or self.may_coordinate():
+            return True
+        return acts_for_institution(self.user) and agreement.owner.institution_id == self.institution_id
 
     def legal_basis_covering(self, *, category: str, recipient_id: int) -> LegalBasis | None:
         day = timezone.localdate()
@@ -262,12 +365,14 @@ def case_access_for(*, user: User, case: Case) -> CaseAccess | None:
 
     if not may_work_with_clients(user) or user.institution_id is None:
         return None
-    if not CaseParticipant.objects.filter(case=case, user=user, left_on__isnull=True).exists():
+    if not CaseParticipant.objects.filter(_participation(user, case=case)).exists():
         return None
     from iiz.exchange.models import LegalBasis
 
     legal_bases = list(
-        LegalBasis.objects.filter(case=case, ended_at__isnull=True).prefetch_related("institutions")
+        LegalBasis.objects.filter(case=case, ended_at__isnull=True)
+        .select_related("provision", "recorded_by")
+        .prefetch_related("institutions")
     )
     return CaseAccess(
         user=user,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("steuerung/", include("iiz.steering.urls")),
     # The REST API for the partners' systems, its OpenAPI schema and documentation.
     path("api/", include("iiz.interfaces.urls")),
+    path("import/", include("iiz.interfaces.urls_imports")),
     # The admin signs in through the platform's own login, so that lock-out and second factor apply.
     path("admin/login/", accounts.admin_login_redirect),
     path("admin/", admin.site.urls),

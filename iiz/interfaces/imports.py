@@ -1,0 +1,648 @@
+"""Bulk import of clients and their registrations from CSV and XLSX files.
+
+An upload is checked first (every row validated as `client_create` would, and classified as a new person,
+a change, unchanged, or rejected) and shown as a preview; only when the user confirms it is it taken,
+all rows in one transaction, and only when no row was rejected. The import is idempotent: a row is
+identified by its AHV number, the importing institution and the external case number, so importing the
+same file again changes nothing. Rows are streamed in chunks, so memory stays bounded by the chunk size
+(plus the set of AHV numbers seen, to find duplicates within the file).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+from xml.etree import ElementTree  # noqa: S405 - our own check of a zip member, no entities expanded
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from iiz import access
+from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.services import audit_record
+from iiz.clients.imports import ClientImportRow, RegistrationImportRow
+from iiz.clients.models import Client, Language, Registration, Sex
+from iiz.clients.services import clients_import_batch, registration_create
+from iiz.interfaces.matching import LIKELY_DUPLICATE, CandidateIndex
+from iiz.interfaces.models_imports import ImportBatch, ImportStatus
+from iiz.lib.ahv import ahv_normalise
+from iiz.organisations.models import Municipality
+
+if TYPE_CHECKING:
+    from iiz.organisations.models import User
+
+CHUNK_SIZE = 1000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+PREVIEW_CHANGES = 200
+
+REQUIRED = ("ahv_number", "last_name", "first_name", "date_of_birth", "sex", "bfs_number", "registered_on")
+OPTIONAL = ("external_case_number", "street", "house_number", "postal_code", "town", "phone", "email", "languages")
+
+# The German column names partners' systems export, casefolded, spaces and dots removed.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "ahv_number": ("ahvnummer", "ahv-nr", "ahvnr", "ahvn13", "ahv", "sozialversicherungsnummer", "vn"),
+    "last_name": ("name", "nachname", "familienname"),
+    "first_name": ("vorname",),
+    "date_of_birth": ("geburtsdatum", "geboren"),
+    "sex": ("geschlecht",),
+    "bfs_number": ("bfs-nr", "bfsnr", "bfs-nummer", "bfsnummer", "gemeindenummer", "bfs"),
+    "registered_on": ("angemeldetseit", "anmeldedatum", "angemeldetam"),
+    "external_case_number": ("fallnummer", "fall-nr", "fallnr", "dossiernummer"),
+    "street": ("strasse",),
+    "house_number": ("hausnummer", "hausnr"),
+    "postal_code": ("plz", "postleitzahl"),
+    "town": ("ort", "wohnort"),
+    "phone": ("telefon", "tel"),
+    "email": ("e-mail", "mail"),
+    "languages": ("sprachen", "sprache"),
+}
+
+SEXES = {
+    "w": Sex.FEMALE,
+    "weiblich": Sex.FEMALE,
+    "f": Sex.FEMALE,
+    "female": Sex.FEMALE,
+    "frau": Sex.FEMALE,
+    "2": Sex.FEMALE,
+    "m": Sex.MALE,
+    "männlich": Sex.MALE,
+    "maennlich": Sex.MALE,
+    "male": Sex.MALE,
+    "mann": Sex.MALE,
+    "1": Sex.MALE,
+    "unbekannt": Sex.UNKNOWN,
+    "unknown": Sex.UNKNOWN,
+    "3": Sex.UNKNOWN,
+}
+
+
+def _header_key(value: str) -> str:
+    return re.sub(r"[\s._\-]", "", value.strip().lstrip("\ufeff").casefold())
+
+
+_HEADERS: dict[str, str] = {}
+for _name, _aliases in ALIASES.items():
+    _HEADERS[_header_key(_name)] = _name
+    for _alias in _aliases:
+        _HEADERS[_header_key(_alias)] = _name
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: wrong format, a missing column, a formula or merged cells."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    ahv_number: str
+    last_name: str
+    first_name: str
+    date_of_birth: dt.date
+    sex: str
+    municipality: Municipality | None
+    registered_on: dt.date
+    external_case_number: str = ""
+    contact: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading the file
+
+
+def detect_encoding(stream: IO[bytes]) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes strictly as such, else Windows-1252."""
+    stream.seek(0)
+    head = stream.read(3)
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        while chunk := stream.read(64 * 1024):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    finally:
+        stream.seek(0)
+    return "utf-8-sig" if head == codecs.BOM_UTF8 else "utf-8"
+
+
+def _csv_rows(stream: IO[bytes], encoding: str) -> Iterator[list[str]]:
+    # Windows-1252 leaves five bytes undefined; they become U+FFFD rather than failing the import.
+    text = io.TextIOWrapper(
+        stream, encoding=encoding, errors="replace" if encoding == "cp1252" else "strict", newline=""
+    )
+    first = text.readline()
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    yield from csv.reader(io.StringIO(first), delimiter=delimiter)
+    yield from csv.reader(text, delimiter=delimiter)
+    text.detach()
+
+
+def _merged_cells(stream: IO[bytes], sheet_path: str) -> list[str]:
+    with zipfile.ZipFile(stream) as archive, archive.open(sheet_path.lstrip("/")) as sheet:
+        return [
+            element.get("ref", "")
+            for _event, element in ElementTree.iterparse(sheet)  # noqa: S314
+            if element.tag.endswith("}mergeCell")
+        ]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise ImportFileError(_("Die Datei ist keine gültige XLSX-Datei.")) from error
+    try:
+        sheet = workbook.worksheets[0]
+        merged = _merged_cells(stream, sheet._worksheet_path)  # type: ignore[union-attr,unused-ignore]
+        if merged:
+            raise ImportFileError(
+                _("Die Tabelle enthält verbundene Zellen (%(cells)s). Bitte heben Sie die Verbindung auf.")
+                % {"cells": ", ".join(merged[:10])}
+            )
+        for cells in sheet.iter_rows():
+            values = []
+            for cell in cells:
+                if getattr(cell, "data_type", None) == "f":
+                    raise ImportFileError(
+                        _("Die Zelle %(cell)s enthält eine Formel. Bitte speichern Sie nur Werte.")
+                        % {"cell": cell.coordinate}
+                    )  # type: ignore[union-attr,unused-ignore]
+                values.append(_cell_text(cell.value))
+            yield values
+    finally:
+        workbook.close()
+
+
+def file_rows(stream: IO[bytes], file_format: str) -> tuple[str, Iterator[list[str]]]:
+    """The encoding used (empty for XLSX) and the rows of the file as lists of texts, header first."""
+    if file_format == "xlsx":
+        return "", _xlsx_rows(stream)
+    encoding = detect_encoding(stream)
+    return encoding, _csv_rows(stream, encoding)
+
+
+def map_header(cells: list[str]) -> dict[str, tuple[int, str]]:
+    """Which column holds which field: {field: (index, the column's name in the file)}."""
+    columns: dict[str, tuple[int, str]] = {}
+    for index, cell in enumerate(cells):
+        name = _HEADERS.get(_header_key(cell))
+        if name and name not in columns:
+            columns[name] = (index, cell.strip().lstrip("\ufeff"))
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        raise ImportFileError(
+            _("Es fehlen Spalten: %(columns)s.")
+            % {"columns": ", ".join(f"{name} ({ALIASES[name][0]})" for name in missing)}
+        )
+    return columns
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checking one row
+
+
+def parse_date(value: str) -> dt.date:
+    value = value.strip()
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(value, pattern).date()  # noqa: DTZ007 - a calendar date, no time
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+class _Context:
+    def __init__(self, columns: dict[str, tuple[int, str]]) -> None:
+        self.columns = columns
+        self.municipalities = {m.bfs_number: m for m in Municipality.objects.filter(valid_until__isnull=True)}
+        self.languages = {code: code for code in Language.values}
+        self.languages.update({str(label).casefold(): code for code, label in Language.choices})
+        self.labels = {f.name: str(getattr(f, "verbose_name", f.name)) for f in Client._meta.get_fields()}
+
+    def column(self, name: str) -> str:
+        return self.columns[name][1] if name in self.columns else name
+
+
+def parse_row(number: int, cells: list[str], context: _Context) -> tuple[ParsedRow | None, list[RowError]]:
+    values = {
+        name: (cells[index].strip() if index < len(cells) else "") for name, (index, _c) in context.columns.items()
+    }
+    errors: list[RowError] = []
+
+    def error(name: str, message: str) -> None:
+        errors.append(RowError(number, context.column(name), message))
+
+    ahv = ""
+    try:
+        ahv = ahv_normalise(values["ahv_number"])
+    except ValidationError as invalid:
+        error("ahv_number", invalid.messages[0])
+    for name in ("last_name", "first_name"):
+        if not values[name]:
+            error(name, _("Dieses Feld ist erforderlich."))
+    dates: dict[str, dt.date] = {}
+    for name in ("date_of_birth", "registered_on"):
+        if not values[name]:
+            error(name, _("Dieses Feld ist erforderlich."))
+            continue
+        try:
+            dates[name] = parse_date(values[name])
+        except ValueError:
+            error(
+                name, _("Ungültiges Datum «%(value)s»: erwartet TT.MM.JJJJ oder JJJJ-MM-TT.") % {"value": values[name]}
+            )
+    sex = SEXES.get(values["sex"].casefold())
+    if sex is None:
+        error(
+            "sex",
+            _("Unbekanntes Geschlecht «%(value)s»: erwartet w, m, weiblich, männlich.") % {"value": values["sex"]},
+        )
+    municipality = None
+    if values["bfs_number"]:
+        try:
+            municipality = context.municipalities.get(int(values["bfs_number"]))
+        except ValueError:
+            municipality = None
+        if municipality is None:
+            error("bfs_number", _("Unbekannte BFS-Nummer «%(value)s».") % {"value": values["bfs_number"]})
+    languages = []
+    for item in re.split(r"[,;|/]", values.get("languages", "")):
+        if item.strip():
+            code = context.languages.get(item.strip().casefold())
+            if code is None:
+                error("languages", _("Unbekannte Sprache «%(value)s».") % {"value": item.strip()})
+            else:
+                languages.append(code)
+    contact: dict[str, Any] = {
+        name: values.get(name, "") for name in OPTIONAL if name not in ("external_case_number", "languages")
+    }
+    contact["languages"] = languages
+    if not errors and sex is not None:
+        # The model's own rules (lengths, e-mail, date of birth not in the future), as client_create applies them.
+        client = Client(
+            ahv_number=ahv,
+            first_name=values["first_name"],
+            last_name=values["last_name"],
+            date_of_birth=dates["date_of_birth"],
+            sex=sex,
+            **contact,
+        )
+        try:
+            client.full_clean(exclude=["municipality", "recorded_by_institution"], validate_unique=False)
+        except ValidationError as invalid:
+            for name, messages in invalid.message_dict.items():
+                for message in messages:
+                    error(name if name in context.columns else name, message)
+        if len(values.get("external_case_number", "")) > 50:
+            error("external_case_number", _("Höchstens 50 Zeichen."))
+    if errors or sex is None:
+        return None, errors
+    return ParsedRow(
+        row=number,
+        ahv_number=ahv,
+        last_name=values["last_name"],
+        first_name=values["first_name"],
+        date_of_birth=dates["date_of_birth"],
+        sex=sex,
+        municipality=municipality,
+        registered_on=dates["registered_on"],
+        external_case_number=values.get("external_case_number", ""),
+        contact=contact,
+    ), []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Classifying rows against the database
+
+
+@dataclass
+class Planned:
+    create: list[ParsedRow] = field(default_factory=list)
+    # (row, client id) for a new registration of an existing client
+    register: list[tuple[ParsedRow, int]] = field(default_factory=list)
+    # (row, registration id, old case number) for a changed external case number
+    renumber: list[tuple[ParsedRow, int, str]] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _classify(chunk: list[ParsedRow], institution_id: int, plan: Planned, *, find_duplicates: bool) -> None:
+    existing: dict[str, int] = dict(
+        Client.objects.filter(ahv_number__in=[r.ahv_number for r in chunk]).values_list("ahv_number", "pk")
+    )
+    registrations: dict[int, list[tuple[int, str, dt.date | None]]] = {}
+    for pk, owner_id, number, ended in (
+        Registration.objects.filter(institution_id=institution_id, client_id__in=existing.values())
+        .order_by("-registered_on", "-pk")
+        .values_list("pk", "client_id", "external_case_number", "deregistered_on")
+    ):
+        registrations.setdefault(owner_id, []).append((pk, number, ended))
+    new_rows: list[ParsedRow] = []
+    for row in chunk:
+        client_id = existing.get(row.ahv_number)
+        if client_id is None:
+            plan.create.append(row)
+            new_rows.append(row)
+            continue
+        own = registrations.get(client_id, [])
+        open_ones = [r for r in own if r[2] is None]
+        if own and (not row.external_case_number or any(r[1] == row.external_case_number for r in own)):
+            plan.unchanged += 1
+        elif open_ones:
+            plan.renumber.append((row, open_ones[0][0], open_ones[0][1]))
+        else:
+            plan.register.append((row, client_id))
+    if find_duplicates and new_rows:
+        index = CandidateIndex(r.date_of_birth.year for r in new_rows)
+        for row in new_rows:
+            found = index.candidates(
+                last_name=row.last_name,
+                first_name=row.first_name,
+                date_of_birth=row.date_of_birth,
+                minimum=LIKELY_DUPLICATE,
+                municipality_bfs=row.municipality.bfs_number if row.municipality else None,
+            )
+            if found:
+                plan.duplicates.append(
+                    {
+                        "row": row.row,
+                        "client_id": found[0].client_id,
+                        "score": found[0].score,
+                        "reasons": list(found[0].reasons),
+                    }
+                )
+
+
+def plan_import(batch: ImportBatch, *, find_duplicates: bool, on_progress: Any = None) -> Planned:
+    """Read the batch's file and work out what it would create, change or reject. Raises ImportFileError."""
+    plan = Planned()
+    seen: dict[str, int] = {}
+    with batch.file.open("rb") as stream:
+        encoding, rows = file_rows(stream, batch.file_format)
+        batch.encoding = encoding
+        header = next(rows, None)
+        if header is None:
+            raise ImportFileError(_("Die Datei ist leer."))
+        context = _Context(map_header(header))
+        chunk: list[ParsedRow] = []
+        count = 0
+        for number, cells in enumerate(rows, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            count += 1
+            parsed, errors = parse_row(number, cells, context)
+            if parsed is not None and parsed.ahv_number in seen:
+                errors = [
+                    RowError(
+                        number,
+                        context.column("ahv_number"),
+                        _("Diese AHV-Nummer steht schon in Zeile %(row)s.") % {"row": seen[parsed.ahv_number]},
+                    )
+                ]
+                parsed = None
+            plan.errors.extend(errors)
+            if parsed is not None:
+                seen[parsed.ahv_number] = number
+                chunk.append(parsed)
+            if len(chunk) >= CHUNK_SIZE:
+                _classify(chunk, batch.institution_id or 0, plan, find_duplicates=find_duplicates)
+                chunk = []
+                if on_progress is not None:
+                    on_progress(count)
+        if chunk:
+            _classify(chunk, batch.institution_id or 0, plan, find_duplicates=find_duplicates)
+    batch.total_rows = count
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Services
+
+
+@transaction.atomic
+def import_batch_create(*, actor: User, upload: UploadedFile) -> ImportBatch:
+    """Keep the uploaded file and start its check in the background (after commit)."""
+    if not access.may_create_clients(actor) or actor.institution_id is None:
+        raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
+    name = upload.name or "import"
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in {"csv", "xlsx", "txt"}:
+        raise ValidationError({"file": _("Bitte laden Sie eine CSV- oder XLSX-Datei hoch.")})
+    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": _("Die Datei ist grösser als 50 MB.")})
+    batch = ImportBatch(
+        institution_id=actor.institution_id,
+        created_by=actor,
+        file_name=name[:255],
+        file_format="xlsx" if suffix == "xlsx" else "csv",
+    )
+    batch.file.save(name, upload, save=False)
+    batch.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="import_batch",
+        object_id=batch.pk,
+        basis=AuditBasis.REGISTRATION,
+        details={"file": name},
+    )
+    from iiz.interfaces.tasks_imports import imports_check
+
+    transaction.on_commit(lambda: imports_check.delay(batch.pk))
+    return batch
+
+
+def _progress(batch: ImportBatch, processed: int) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=processed)
+
+
+def import_batch_check(*, batch_id: int) -> ImportBatch:
+    """Check the file and store the preview. Idempotent: a batch already checked is left as it is."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportStatus.CHECKING:
+        return batch
+    try:
+        plan = plan_import(batch, find_duplicates=True, on_progress=lambda n: _progress(batch, n))
+    except ImportFileError as error:
+        batch.file_error = error.message
+        batch.status = ImportStatus.REJECTED
+    except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile) as error:
+        batch.file_error = _("Die Datei kann nicht gelesen werden: %(error)s") % {"error": error}
+        batch.status = ImportStatus.REJECTED
+    else:
+        batch.counts = {
+            "create": len(plan.create),
+            "change": len(plan.register) + len(plan.renumber),
+            "unchanged": plan.unchanged,
+            "rejected": len({e.row for e in plan.errors}),
+        }
+        batch.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in plan.errors]
+        batch.duplicates = plan.duplicates
+        changes = [{"row": r.row, "text": _("neue Anmeldung für bestehende Person")} for r, _c in plan.register]
+        changes += [
+            {"row": r.row, "text": _("Fallnummer «%(old)s» → «%(new)s»") % {"old": old, "new": r.external_case_number}}
+            for r, _p, old in plan.renumber
+        ]
+        batch.changes = sorted(changes, key=lambda c: int(str(c["row"])))[:PREVIEW_CHANGES]
+        batch.status = ImportStatus.REJECTED if plan.errors else ImportStatus.PREVIEWED
+    batch.processed_rows = batch.total_rows
+    batch.finished_at = timezone.now()
+    batch.save()
+    return batch
+
+
+@transaction.atomic
+def import_batch_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
+    if batch.institution_id != actor.institution_id or not access.may_create_clients(actor):
+        raise PermissionDenied
+    if batch.status != ImportStatus.PREVIEWED:
+        raise ValidationError(_("Nur ein geprüfter Import ohne abgelehnte Zeilen kann übernommen werden."))
+    batch.status = ImportStatus.RUNNING
+    batch.processed_rows = 0
+    batch.save(update_fields=["status", "processed_rows"])
+    from iiz.interfaces.tasks_imports import imports_apply
+
+    transaction.on_commit(lambda: imports_apply.delay(batch.pk, actor.pk))
+    return batch
+
+
+class _Rejected(Exception):
+    pass
+
+
+def import_batch_apply(*, batch_id: int, actor: User) -> ImportBatch:
+    """Take the whole file in one transaction, or nothing. The rows are checked again: things may have changed."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportStatus.RUNNING:
+        return batch
+    try:
+        with transaction.atomic():
+            plan = plan_import(batch, find_duplicates=False)
+            if plan.errors:
+                raise _Rejected
+            _write(actor=actor, batch=batch, plan=plan)
+    except (_Rejected, ImportFileError, ValidationError, PermissionDenied):
+        batch.status = ImportStatus.FAILED
+        batch.file_error = _(
+            "Der Import wurde nicht übernommen: die Daten haben sich seit der Prüfung geändert. "
+            "Bitte laden Sie die Datei neu hoch."
+        )
+    else:
+        batch.status = ImportStatus.DONE
+        batch.counts = {
+            "create": len(plan.create),
+            "change": len(plan.register) + len(plan.renumber),
+            "unchanged": plan.unchanged,
+            "rejected": 0,
+        }
+    batch.processed_rows = batch.total_rows
+    batch.finished_at = timezone.now()
+    batch.save()
+    return batch
+
+
+def _write(*, actor: User, batch: ImportBatch, plan: Planned) -> None:
+    unit = actor.unit
+    if unit is None:
+        raise PermissionDenied
+    for start in range(0, len(plan.create), CHUNK_SIZE):
+        rows = plan.create[start : start + CHUNK_SIZE]
+        clients_import_batch(
+            actor=actor,
+            source=f"import:{batch.public_id}",
+            first_row_number=rows[0].row,
+            rows=[
+                ClientImportRow(
+                    ahv_number=r.ahv_number,
+                    first_name=r.first_name,
+                    last_name=r.last_name,
+                    date_of_birth=r.date_of_birth,
+                    sex=r.sex,
+                    municipality=r.municipality,
+                    registrations=(
+                        RegistrationImportRow(
+                            unit=unit, registered_on=r.registered_on, external_case_number=r.external_case_number
+                        ),
+                    ),
+                    street=r.contact["street"],
+                    house_number=r.contact["house_number"],
+                    postal_code=r.contact["postal_code"],
+                    town=r.contact["town"],
+                    phone=r.contact["phone"],
+                    email=r.contact["email"],
+                    languages=tuple(r.contact["languages"]),
+                )
+                for r in rows
+            ],
+        )
+    clients = Client.objects.in_bulk([client_id for _r, client_id in plan.register])
+    for row, client_id in plan.register:
+        registration_create(
+            actor=actor,
+            client=clients[client_id],
+            unit=unit,
+            registered_on=row.registered_on,
+            external_case_number=row.external_case_number,
+        )
+    for row, registration_id, old in plan.renumber:
+        registration = Registration.objects.get(pk=registration_id)
+        registration.external_case_number = row.external_case_number
+        registration.full_clean(exclude=["client", "institution", "unit", "recorded_by"])
+        registration.save(update_fields=["external_case_number"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            client_id=registration.client_id,
+            object_type="registration",
+            object_id=registration.pk,
+            basis=AuditBasis.REGISTRATION,
+            details={"fields": ["external_case_number"], "old": old, "import": str(batch.public_id)},
+        )
+
+
+def rejected_rows_csv(batch: ImportBatch) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([_("Zeile"), _("Spalte"), _("Grund")])
+    if batch.file_error:
+        writer.writerow(["", "", batch.file_error])
+    for item in batch.errors:
+        writer.writerow([item["row"], item["column"], item["message"]])
+    return out.getvalue()

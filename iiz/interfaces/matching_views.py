@@ -1,0 +1,57 @@
+"""A minimal page: the likely duplicates of a client, to merge or to reject, and undoing a merge."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from iiz import access
+from iiz.clients.models import Client
+from iiz.interfaces.matching import clients_merge, clients_merge_undo, match_reject, merge_candidates_for
+from iiz.interfaces.models_imports import MergeRecord
+
+
+def _client(request: HttpRequest, public_id: uuid.UUID) -> Client:
+    client = access.clients_visible_to(user=request.user).filter(public_id=public_id).first()  # type: ignore[arg-type]
+    if client is None:
+        raise Http404
+    return client
+
+
+def merge_candidates(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    client = _client(request, public_id)
+    candidates = merge_candidates_for(user=request.user, client=client)  # type: ignore[arg-type]
+    return render(request, "interfaces/matching_candidates.html", {"client": client, "candidates": candidates})
+
+
+@require_POST
+def merge_decide(request: HttpRequest, public_id: uuid.UUID, other_id: uuid.UUID) -> HttpResponse:
+    client = _client(request, public_id)
+    other = _client(request, other_id)
+    try:
+        if request.POST.get("decision") == "merge":
+            clients_merge(
+                actor=request.user,
+                keep=client,
+                merge=other,  # type: ignore[arg-type]
+                reason=request.POST.get("reason", ""),
+            )
+        else:
+            match_reject(actor=request.user, first=client, second=other)  # type: ignore[arg-type]
+    except (ValidationError, PermissionDenied) as error:
+        raise PermissionDenied(str(error)) from error
+    return redirect("imports:candidates", public_id=client.public_id)
+
+
+@require_POST
+def merge_undo(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = MergeRecord.objects.filter(pk=record_id).select_related("kept").first()
+    if record is None:
+        raise Http404
+    _client(request, record.kept.public_id)
+    clients_merge_undo(actor=request.user, record=record)  # type: ignore[arg-type]
+    return redirect("imports:candidates", public_id=record.kept.public_id)

@@ -1,0 +1,222 @@
+"""Reads for the API, as the asking user (or partner system) may see them.
+
+The API reuses the web's selectors wherever one fits (a client's record, a case file, a case's exchange),
+so that it shows exactly what the pages show and audits the read the same way. What the pages have no
+selector for (lists for machines, agreements of a partner's institution, published key figures) is here,
+built on ``iiz.access`` like everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+
+from iiz import access
+from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.services import audit_record
+from iiz.cases.models import Agreement, Case
+from iiz.cases.selectors import case_access_get
+from iiz.clients.models import Client, Consent, Registration
+from iiz.clients.selectors import ClientFile
+from iiz.exchange.selectors import ExchangeEntry, case_exchange_read
+from iiz.interfaces.models import WebhookDelivery, WebhookSubscription
+from iiz.steering.kpis import STRATEGIC, Kpi, KpiValue, Period, Scope, dataset_load, kpi_compute, kpis_for
+from iiz.steering.suppression import suppress_value
+
+if TYPE_CHECKING:
+    from iiz.organisations.models import User
+
+
+def list_read_audit(
+    *,
+    user: User,
+    object_type: str,
+    ids: Iterable[object],
+    request: HttpRequest | None,
+    action: str = AuditAction.READ,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One audit entry for a page of a list: who listed which records (like the web's search)."""
+    audit_record(
+        actor=user,
+        action=action,
+        object_type=object_type,
+        basis=AuditBasis.REGISTRATION if object_type.startswith("client") else AuditBasis.CASE,
+        details={"api": True, "results": [str(pk) if not isinstance(pk, int) else pk for pk in ids], **(details or {})},
+        request=request,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Clients, registrations, consents
+# ---------------------------------------------------------------------------------------------------------
+
+
+def clients_for_api(*, user: User) -> QuerySet[Client]:
+    return access.clients_visible_to(user=user).select_related("municipality", "recorded_by_institution")
+
+
+def registration_in_file(*, file: ClientFile, registration_id: int) -> Registration:
+    """One of the registrations the user sees in the client's record, or 404 (others are hidden)."""
+    registration = next((r for r in file.registrations if r.pk == registration_id), None)
+    if registration is None:
+        raise Http404
+    return registration
+
+
+def consent_in_file(*, file: ClientFile, consent_id: int) -> Consent:
+    consent = next((c for c in file.consents if c.pk == consent_id), None)
+    if consent is None:
+        raise Http404
+    return consent
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cases, agreements, messages
+# ---------------------------------------------------------------------------------------------------------
+
+
+def cases_for_api(*, user: User) -> QuerySet[Case]:
+    return access.cases_visible_to(user=user).select_related(
+        "client", "serving_institution", "bilateral_institution", "case_lead__unit__institution", "case_team"
+    )
+
+
+def agreements_for_api(*, user: User) -> QuerySet[Agreement]:
+    """The user's own agreements; for a partner system, those of its institution's people, in visible cases."""
+    visible = access.cases_visible_to(user=user).values("pk")
+    agreements = Agreement.objects.filter(case_id__in=visible).select_related("case", "owner__unit__institution")
+    institution_id = user.institution_id
+    if access.acts_for_institution(user):
+        if institution_id is None:
+            return agreements.none()
+        return agreements.filter(owner__unit__institution_id=institution_id)
+    return agreements.filter(owner=user)
+
+
+def agreement_get_for_api(*, user: User, agreement_id: int, request: HttpRequest | None) -> Agreement:
+    """One of the user's agreements (read audited), or 404 (the attempt audited) like the web."""
+    agreement = agreements_for_api(user=user).filter(pk=agreement_id).first()
+    if agreement is None:
+        audit_record(
+            actor=user,
+            action=AuditAction.DENIED,
+            object_type="agreement",
+            object_id=agreement_id,
+            basis=AuditBasis.NONE,
+            request=request,
+        )
+        raise Http404
+    audit_record(
+        actor=user,
+        action=AuditAction.READ,
+        client_id=agreement.case.client_id,
+        object_type="agreement",
+        object_id=agreement.pk,
+        basis=AuditBasis.CASE,
+        request=request,
+        details={"case": agreement.case.reference, "api": True},
+    )
+    return agreement
+
+
+def case_messages_for_api(*, user: User, reference: str, request: HttpRequest | None) -> list[ExchangeEntry]:
+    """The messages of a case the user's institution may read now (consent or legal basis), as on the page.
+
+    Withheld messages are left out entirely: the API gives metadata only, and even that only where the
+    content could be read.
+    """
+    grant = case_access_get(user=user, reference=reference, request=request)
+    exchange = case_exchange_read(grant=grant, request=request)
+    visible = [entry for entry in exchange.entries if entry.visible]
+    for entry in visible:
+        # Every message is of this case: spare one query per message for its reference.
+        entry.message.case = grant.case  # type: ignore[assignment]
+    return visible
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Key figures
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    code: str
+    name: str
+    definition: str
+    unit: str
+    audience: str
+    value: float | None
+    numerator: int | None
+    denominator: int | None
+    n: int | None
+    suppressed: bool
+
+
+def figure_hidden(kpi: Kpi, value: KpiValue, threshold: int) -> bool:
+    """Whether a figure would show a small group of persons (the rule of the strategic pages).
+
+    A count below the threshold is hidden; a share when its denominator or its numerator is; a median or
+    ratio over fewer cases than the threshold, because it describes those few persons.
+    """
+    if value.value is None:
+        return False
+    if kpi.unit == "share":
+        return (value.denominator or 0) < threshold or suppress_value(value.numerator, threshold) is None
+    return suppress_value(value.n, threshold) is None
+
+
+def kpis_published(*, period: Period, scope: Scope, audience: str, threshold: int) -> list[PublishedFigure]:
+    """The key figures of the audience for a period and scope. Strategic figures are always published with
+    small-number suppression, wherever they are shown; operational ones go only to operational roles."""
+    dataset = dataset_load(scope=scope)
+    figures = []
+    for kpi in kpis_for(audience):
+        value = kpi_compute(kpi.code, dataset, period)
+        protect = kpi.audience == STRATEGIC
+        hidden = protect and figure_hidden(kpi, value, threshold)
+
+        def shown(count: int | None, protect: bool = protect, hidden: bool = hidden) -> int | None:
+            if hidden:
+                return None
+            return suppress_value(count, threshold) if protect else count
+
+        figures.append(
+            PublishedFigure(
+                code=kpi.code,
+                name=str(kpi.name),
+                definition=str(kpi.definition),
+                unit=kpi.unit,
+                audience=kpi.audience,
+                value=None if hidden else value.value,
+                numerator=shown(value.numerator),
+                denominator=shown(value.denominator),
+                n=shown(value.n),
+                suppressed=hidden,
+            )
+        )
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Webhooks
+# ---------------------------------------------------------------------------------------------------------
+
+
+def webhook_subscriptions_for(*, user: User) -> QuerySet[WebhookSubscription]:
+    institution_id = user.institution_id
+    if institution_id is None:
+        return WebhookSubscription.objects.none()
+    return WebhookSubscription.objects.filter(institution_id=institution_id).select_related("institution")
+
+
+def webhook_deliveries_for(*, user: User) -> QuerySet[WebhookDelivery]:
+    institution_id = user.institution_id
+    if institution_id is None:
+        return WebhookDelivery.objects.none()
+    return WebhookDelivery.objects.filter(subscription__institution_id=institution_id)

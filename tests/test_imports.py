@@ -1,0 +1,181 @@
+"""Bulk import of clients and registrations from CSV and XLSX."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from iiz.clients.models import Client, Registration
+from iiz.interfaces.imports import import_batch_confirm, import_batch_create
+from iiz.interfaces.models_imports import ImportBatch, ImportStatus
+from iiz.organisations.models import Municipality, User
+from tests.factories import ahv_from_serial
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "AHV-Nummer;Name;Vorname;Geburtsdatum;Geschlecht;BFS-Nr.;angemeldet seit;Fallnummer"
+
+
+def _bfs() -> int:
+    return Municipality.objects.filter(valid_until__isnull=True).values_list("bfs_number", flat=True).first()
+
+
+def _line(i: int, bfs: int) -> str:
+    return f"{ahv_from_serial(300_000_000 + i)};Muster{i};Anna;0{1 + i % 9}.03.1980;w;{bfs};2024-01-15;F-{i}"
+
+
+def _with(line: str, column: int, value: str) -> str:
+    parts = line.split(";")
+    parts[column] = value
+    return ";".join(parts)
+
+
+BAD = [
+    lambda line: _with(line, 0, "756.1234.5678.00"),  # invalid AHV check digit
+    lambda line: _with(line, 1, ""),  # no last name
+    lambda line: _with(line, 3, "01.03.2090"),  # born in the future
+    lambda line: _with(line, 5, "9999"),  # unknown BFS number
+    lambda line: _with(line, 6, "15/01/2024"),  # bad date format
+]
+
+
+def _run(user: User, content: bytes, name: str, capture) -> ImportBatch:  # type: ignore[no-untyped-def]
+    with capture(execute=True):
+        batch = import_batch_create(actor=user, upload=SimpleUploadedFile(name, content))
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def _confirm(user: User, batch: ImportBatch, capture) -> ImportBatch:  # type: ignore[no-untyped-def]
+    with capture(execute=True):
+        import_batch_confirm(actor=user, batch=batch)
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def test_it_rejects_a_large_file_with_bad_rows_whole_then_imports_it_once_fixed(
+    rav_adviser: User, django_capture_on_commit_callbacks
+) -> None:
+    # given: 10,000 rows, 50 of them bad in five ways
+    bfs = _bfs()
+    good = [_line(i, bfs) for i in range(10_000)]
+    bad_indices = list(range(7, 10_000, 200))
+    assert len(bad_indices) == 50
+    lines = list(good)
+    for n, index in enumerate(bad_indices):
+        lines[index] = BAD[n % len(BAD)](good[index])
+    clients_before = Client.objects.count()
+
+    # when
+    batch = _run(rav_adviser, "\n".join([HEADER, *lines]).encode(), "grosse.csv", django_capture_on_commit_callbacks)
+
+    # then: rejected whole, exactly those rows reported (row 1 is the header)
+    assert batch.status == ImportStatus.REJECTED, batch.file_error
+    assert batch.errors, (batch.file_error, batch.counts, batch.total_rows)
+    assert sorted({e["row"] for e in batch.errors}) == [index + 2 for index in bad_indices]
+    assert batch.counts["rejected"] == 50
+    assert Client.objects.count() == clients_before
+    csv_report = reverse("imports:errors", args=[batch.public_id])
+    assert csv_report
+
+    # when the rows are fixed
+    fixed = _run(rav_adviser, "\n".join([HEADER, *good]).encode(), "grosse.csv", django_capture_on_commit_callbacks)
+    assert fixed.status == ImportStatus.PREVIEWED
+    assert fixed.counts == {"create": 10_000, "change": 0, "unchanged": 0, "rejected": 0}
+    done = _confirm(rav_adviser, fixed, django_capture_on_commit_callbacks)
+
+    # then
+    assert done.status == ImportStatus.DONE
+    assert Client.objects.count() == clients_before + 10_000
+    registrations = Registration.objects.filter(institution=rav_adviser.institution,
+                                                external_case_number__startswith="F-")
+    assert registrations.count() == 10_000
+
+    # when imported again: nothing changes
+    again = _run(rav_adviser, "\n".join([HEADER, *good]).encode(), "grosse.csv", django_capture_on_commit_callbacks)
+    assert again.counts == {"create": 0, "change": 0, "unchanged": 10_000, "rejected": 0}
+    _confirm(rav_adviser, again, django_capture_on_commit_callbacks)
+    assert Client.objects.count() == clients_before + 10_000
+
+
+def test_it_reports_a_changed_case_number_and_a_new_registration(
+    rav_adviser: User, iv_specialist: User, django_capture_on_commit_callbacks
+) -> None:
+    # given a person known to the labour office
+    bfs = _bfs()
+    first = _run(rav_adviser, f"{HEADER}\n{_line(1, bfs)}".encode(), "a.csv", django_capture_on_commit_callbacks)
+    _confirm(rav_adviser, first, django_capture_on_commit_callbacks)
+
+    # when the labour office sends a new case number and the IV registers the person too
+    changed = _run(rav_adviser, f"{HEADER}\n{_line(1, bfs).replace('F-1', 'F-NEU')}".encode(), "b.csv",
+                   django_capture_on_commit_callbacks)
+    iv = _run(iv_specialist, f"{HEADER}\n{_line(1, bfs)}".encode(), "c.csv", django_capture_on_commit_callbacks)
+
+    # then
+    assert changed.counts["change"] == 1 and "F-NEU" in changed.changes[0]["text"]
+    assert iv.counts["change"] == 1
+    _confirm(iv_specialist, iv, django_capture_on_commit_callbacks)
+    client = Client.objects.get(ahv_number=ahv_from_serial(300_000_001))
+    assert client.registrations.count() == 2
+
+
+@pytest.mark.parametrize(("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"),
+                                                    ("cp1252", "cp1252")])
+def test_it_detects_the_encoding(rav_adviser: User, django_capture_on_commit_callbacks, encoding: str,
+                                 expected: str) -> None:
+    content = f"{HEADER}\n{_line(5, _bfs()).replace('Anna', 'Zoë Jürg')}".replace(";", ",").encode(encoding)
+    batch = _run(rav_adviser, content, "e.csv", django_capture_on_commit_callbacks)
+    assert batch.encoding == expected
+    assert batch.status == ImportStatus.PREVIEWED, batch.errors
+
+
+def test_it_names_a_missing_column(rav_adviser: User, django_capture_on_commit_callbacks) -> None:
+    content = b"AHV-Nummer;Name;Vorname;Geburtsdatum;Geschlecht;angemeldet seit\n"
+    batch = _run(rav_adviser, content, "m.csv", django_capture_on_commit_callbacks)
+    assert batch.status == ImportStatus.REJECTED
+    assert "bfs_number" in batch.file_error
+
+
+def _xlsx(build) -> bytes:  # type: ignore[no-untyped-def]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(";"))
+    sheet.append(_line(3, _bfs()).split(";"))
+    build(sheet)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_it_refuses_xlsx_with_a_formula(rav_adviser: User, django_capture_on_commit_callbacks) -> None:
+    content = _xlsx(lambda sheet: sheet.__setitem__("I2", "=1+1"))
+    batch = _run(rav_adviser, content, "f.xlsx", django_capture_on_commit_callbacks)
+    assert batch.status == ImportStatus.REJECTED
+    assert "I2" in batch.file_error
+
+
+def test_it_refuses_xlsx_with_merged_cells(rav_adviser: User, django_capture_on_commit_callbacks) -> None:
+    content = _xlsx(lambda sheet: sheet.merge_cells("A3:B3"))
+    batch = _run(rav_adviser, content, "m.xlsx", django_capture_on_commit_callbacks)
+    assert batch.status == ImportStatus.REJECTED
+    assert "A3:B3" in batch.file_error
+
+
+def test_it_imports_a_clean_xlsx(rav_adviser: User, django_capture_on_commit_callbacks) -> None:
+    batch = _run(rav_adviser, _xlsx(lambda sheet: None), "ok.xlsx", django_capture_on_commit_callbacks)
+    assert batch.status == ImportStatus.PREVIEWED, (batch.file_error, batch.errors)
+    assert batch.counts["create"] == 1
+
+
+def test_outsider_gets_404_for_an_import(rav_adviser: User, iv_specialist: User, client,  # type: ignore[no-untyped-def]
+                                         django_capture_on_commit_callbacks) -> None:
+    batch = _run(rav_adviser, f"{HEADER}\n{_line(2, _bfs())}".encode(), "o.csv", django_capture_on_commit_callbacks)
+    client.force_login(iv_specialist)
+    assert client.get(reverse("imports:detail", args=[batch.public_id])).status_code == 404
+    client.force_login(rav_adviser)
+    page = client.get(reverse("imports:detail", args=[batch.public_id]))
+    assert page.status_code == 200
+    report = client.get(reverse("imports:errors", args=[batch.public_id]))
+    assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")

@@ -1,0 +1,58 @@
+"""Person matching, merges and their undo."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from iiz.clients.models import Registration
+from iiz.interfaces.matching import candidates_for, clients_merge, clients_merge_undo, name_normalise
+from iiz.organisations.models import User
+from tests.factories import ClientFactory, RegistrationFactory, ahv_from_serial
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_finds_mueller_with_day_and_month_swapped() -> None:
+    # given
+    known = ClientFactory(first_name="Jürg", last_name="Müller", date_of_birth=dt.date(1980, 3, 7))
+
+    # when
+    found = candidates_for(ahv_number=ahv_from_serial(555_000_001), last_name="Mueller", first_name="Juerg",
+                           date_of_birth=dt.date(1980, 7, 3), municipality_bfs=None)
+
+    # then
+    assert found[0].client_id == known.pk
+    assert found[0].score >= 85
+    assert "date_of_birth_swapped" in found[0].reasons
+    assert name_normalise("Zoë MÜLLER-Sánchez") == "zoe mueller sanchez"
+
+
+def test_it_finds_the_exact_ahv_number_first() -> None:
+    known = ClientFactory()
+    found = candidates_for(ahv_number=known.ahv_number, last_name="x", first_name="y",
+                           date_of_birth=dt.date(2000, 1, 1), municipality_bfs=None)
+    assert [(c.client_id, c.score) for c in found] == [(known.pk, 100)]
+
+
+def test_it_merges_and_undoes_a_merge(rav_adviser: User) -> None:
+    # given two records of one person, both registered with the adviser's institution
+    keep = ClientFactory(recorded_by_institution=rav_adviser.institution)
+    merge = ClientFactory(recorded_by_institution=rav_adviser.institution)
+    extra = RegistrationFactory(client=merge, institution=rav_adviser.institution)
+    before = sorted(Registration.objects.filter(client=merge).values_list("pk", flat=True))
+
+    # when
+    record = clients_merge(actor=rav_adviser, keep=keep, merge=merge, reason="Doppelt erfasst")
+
+    # then
+    assert not Registration.objects.filter(client=merge).exists()
+    assert Registration.objects.filter(client=keep, pk=extra.pk).exists()
+
+    # when undone
+    clients_merge_undo(actor=rav_adviser, record=record)
+
+    # then the original state is back
+    assert sorted(Registration.objects.filter(client=merge).values_list("pk", flat=True)) == before
+    assert keep.registrations.count() == 1
