@@ -149,9 +149,6 @@ class ClientDetailSerializer(serializers.Serializer):
         help_text="Null when the recording institution's contact details are not shared with you (no consent)."
     )
     registrations = RegistrationSerializer(many=True, help_text="The registrations you may see.")
-    hidden_registrations = serializers.IntegerField(
-        help_text="Registrations with other institutions not shared with you."
-    )
     created_at = serializers.DateTimeField(source="client.created_at")
     updated_at = serializers.DateTimeField(source="client.updated_at")
 

@@ -47,6 +47,9 @@ STRATEGIC = "strategic"
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
+# Years outside this range are refused like any other bad input: the trend of a period reaches two years
+# back, and dates before year 1 or after 9999 would fail deep inside the date arithmetic.
+_FIRST_YEAR, _LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,14 @@ class Period:
     def parse(cls, text: str) -> Period:
         """'2026-Q3' or '2026'; anything else raises ValueError with a message for the user."""
         text = (text or "").strip().upper()
+        year_match = _QUARTER.match(text) or _YEAR.match(text)
+        if year_match and not _FIRST_YEAR <= int(year_match.group(1)) <= _LAST_YEAR:
+            raise ValueError(
+                str(
+                    _("Ungültige Periode «%(text)s». Das Jahr muss zwischen %(first)s und %(last)s liegen.")
+                    % {"text": text[:20], "first": _FIRST_YEAR, "last": _LAST_YEAR}
+                )
+            )
         if match := _QUARTER.match(text):
             year, quarter = int(match.group(1)), int(match.group(2))
             start = dt.date(year, 3 * quarter - 2, 1)
@@ -168,6 +179,11 @@ def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen
         cases_qs = cases_qs.filter(screening__life_situations__code=scope.life_situation)
     if scope.level:
         cases_qs = cases_qs.filter(level=scope.level)
+    # The other tables are read with the scope as a subquery rather than a list of ids: the number of queries
+    # stays fixed and no database limit on query parameters is reached with many cases. A case written between
+    # two of these queries is skipped where it is not among the rows read first.
+    in_scope = cases_qs.values("id")
+    clients_in_scope = cases_qs.values("client_id")
     rows: dict[int, CaseRow] = {}
     for values in cases_qs.values(
         "id",
@@ -199,71 +215,86 @@ def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen
             benefits_ended_on=values["benefits_ended_on"],
             previous_case_id=values["previous_case_id"],
         )
-    ids = list(rows)
-    for case_id, code, group in Case.objects.filter(id__in=ids, screening__isnull=False).values_list(
+    for case_id, code, group in Case.objects.filter(id__in=in_scope, screening__isnull=False).values_list(
         "id", "screening__life_situations__code", "screening__life_situations__group"
     ):
-        if code:
+        if code and case_id in rows:
             rows[case_id].life_situations.add(code)
             rows[case_id].life_situation_groups.add(group)
     changes: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
     for case_id, changed_on, to_level in (
-        LevelChange.objects.filter(case_id__in=ids)
+        LevelChange.objects.filter(case_id__in=in_scope)
         .order_by("changed_on", "changed_at", "id")
         .values_list("case_id", "changed_on", "to_level")
     ):
+        if (row := rows.get(case_id)) is None:
+            continue
         changes[case_id].append((changed_on, to_level))
-        row = rows[case_id]
         row.max_level = max(row.max_level, to_level)
         if to_level == 3 and row.first_level3_on is None:
             row.first_level3_on = changed_on
     for case_id, first in (
-        Case.objects.filter(id__in=ids, plans__status__in=[PlanStatus.AGREED, PlanStatus.SUPERSEDED])
+        Case.objects.filter(id__in=in_scope, plans__status__in=[PlanStatus.AGREED, PlanStatus.SUPERSEDED])
         .annotate(first=Min("plans__agreed_on"))
         .values_list("id", "first")
     ):
-        rows[case_id].first_plan_agreed_on = first
-    for case_id, months, status in FollowUp.objects.filter(case_id__in=ids, recorded_on__isnull=False).values_list(
+        if case_id in rows:
+            rows[case_id].first_plan_agreed_on = first
+    for case_id, months, status in FollowUp.objects.filter(case_id__in=in_scope, recorded_on__isnull=False).values_list(
         "case_id", "months_after", "status"
     ):
-        rows[case_id].follow_ups[months] = status
-    for case_id, user_id, institution_id, is_coordinator in CaseParticipant.objects.filter(case_id__in=ids).values_list(
-        "case_id", "user_id", "institution_id", "user__roles__role"
-    ):
-        rows[case_id].institutions.add(institution_id)
+        if case_id in rows:
+            rows[case_id].follow_ups[months] = status
+    for case_id, user_id, institution_id, is_coordinator in CaseParticipant.objects.filter(
+        case_id__in=in_scope
+    ).values_list("case_id", "user_id", "institution_id", "user__roles__role"):
+        if (row := rows.get(case_id)) is None:
+            continue
+        row.institutions.add(institution_id)
         if is_coordinator == Role.COORDINATOR:
-            rows[case_id].coordinator_ids.add(user_id)
-    for case_id, code in Case.objects.filter(id__in=ids, plans__status=PlanStatus.AGREED).values_list(
+            row.coordinator_ids.add(user_id)
+    for case_id, code in Case.objects.filter(id__in=in_scope, plans__status=PlanStatus.AGREED).values_list(
         "id", "plans__measures__service__code"
     ):
-        if code:
+        if code and case_id in rows:
             rows[case_id].measure_services.add(code)
     client_ids = {r.client_id for r in rows.values()}
     returning: dict[int, list[dt.date]] = defaultdict(list)
-    for client_id, registered_on in Registration.objects.filter(client_id__in=client_ids).values_list(
+    for client_id, registered_on in Registration.objects.filter(client_id__in=clients_in_scope).values_list(
         "client_id", "registered_on"
     ):
         returning[client_id].append(registered_on)
-    for client_id, opened_on in Case.objects.filter(client_id__in=client_ids).values_list("client_id", "opened_on"):
+    for client_id, opened_on in Case.objects.filter(client_id__in=clients_in_scope).values_list(
+        "client_id", "opened_on"
+    ):
         returning[client_id].append(opened_on)
+    consents = Consent.objects.filter(client_id__in=clients_in_scope).values_list(
+        "client_id", "recorded_at", "revoked_at"
+    )
     from iiz.organisations.models import User
 
     return Dataset(
         cases=list(rows.values()),
         level_changes=dict(changes),
-        agreements=list(
-            Agreement.objects.filter(case_id__in=ids).values_list("case_id", "due_on", "done_on", "status")
-        ),
-        requests=list(
-            InformationRequest.objects.filter(case_id__in=ids).values_list(
+        agreements=[
+            a
+            for a in Agreement.objects.filter(case_id__in=in_scope).values_list(
+                "case_id", "due_on", "done_on", "status"
+            )
+            if a[0] in rows
+        ],
+        requests=[
+            r
+            for r in InformationRequest.objects.filter(case_id__in=in_scope).values_list(
                 "case_id", "asked_on", "due_on", "answered_on"
             )
-        ),
+            if r[0] in rows
+        ],
+        # Consents are stamped in UTC; the day they count for is the day in Zürich.
         consents=[
-            (client_id, recorded_at.date(), revoked_at.date() if revoked_at else None)
-            for client_id, recorded_at, revoked_at in Consent.objects.filter(client_id__in=client_ids).values_list(
-                "client_id", "recorded_at", "revoked_at"
-            )
+            (client_id, timezone.localdate(recorded_at), timezone.localdate(revoked_at) if revoked_at else None)
+            for client_id, recorded_at, revoked_at in consents
+            if client_id in client_ids
         ],
         returning_clients=dict(returning),
         coordinators=User.objects.filter(is_active=True, roles__role=Role.COORDINATOR).distinct().count(),
@@ -346,7 +377,14 @@ def kpi_days_to_plan(ds: Dataset, period: Period) -> KpiValue:
 
 
 def kpi_agreements_on_time(ds: Dataset, period: Period) -> KpiValue:
-    due = [a for a in ds.agreements if period.contains(a[1]) and a[3] != AgreementStatus.DROPPED]
+    # An open agreement whose date has not passed yet is undecided: in the running quarter it would
+    # otherwise count as late before it is late.
+    today = timezone.localdate()
+    due = [
+        a
+        for a in ds.agreements
+        if period.contains(a[1]) and a[3] != AgreementStatus.DROPPED and (a[3] == AgreementStatus.DONE or a[1] < today)
+    ]
     on_time = sum(
         1 for _case, due_on, done_on, status in due if status == AgreementStatus.DONE and done_on and done_on <= due_on
     )
@@ -418,7 +456,9 @@ def kpi_consents_revoked(ds: Dataset, period: Period) -> KpiValue:
 
 
 def kpi_requests_in_time(ds: Dataset, period: Period) -> KpiValue:
-    due = [r for r in ds.requests if period.contains(r[2])]
+    # As with agreements, an unanswered request whose deadline has not passed yet is left out.
+    today = timezone.localdate()
+    due = [r for r in ds.requests if period.contains(r[2]) and (r[3] is not None or r[2] < today)]
     answered = sum(1 for _case, _asked, due_on, answered_on in due if answered_on and answered_on <= due_on)
     return _share(answered, len(due))
 
@@ -476,7 +516,10 @@ KPIS: list[Kpi] = [
         "agreements_on_time",
         _("Vereinbarungen termingerecht erledigt"),
         _("Anteil der in der Periode fälligen Vereinbarungen, die bis zum Termin erledigt wurden."),
-        _("erledigt bis Termin / fällig in der Periode (ohne hinfällige)"),
+        _(
+            "erledigt bis Termin / fällig in der Periode (ohne hinfällige und ohne offene, deren Termin noch nicht "
+            "vorbei ist)"
+        ),
         "share",
         OPERATIONAL,
         kpi_agreements_on_time,
@@ -556,7 +599,7 @@ KPIS: list[Kpi] = [
     Kpi(
         "consents_given",
         _("Erteilte Einwilligungen"),
-        _("In der Periode erfasste Einwilligungen (alle Versionen)."),
+        _("In der Periode erfasste Einwilligungen (alle Versionen) von Personen mit einem iiz-Fall im Umfang."),
         _("Anzahl erfasster Einwilligungen in der Periode"),
         "count",
         OPERATIONAL,
@@ -565,7 +608,7 @@ KPIS: list[Kpi] = [
     Kpi(
         "consents_revoked",
         _("Widerrufene Einwilligungen"),
-        _("In der Periode widerrufene Einwilligungen."),
+        _("In der Periode widerrufene Einwilligungen von Personen mit einem iiz-Fall im Umfang."),
         _("Anzahl Widerrufe in der Periode"),
         "count",
         OPERATIONAL,
@@ -575,7 +618,7 @@ KPIS: list[Kpi] = [
         "requests_in_time",
         _("Informationsanfragen fristgerecht beantwortet"),
         _("Anteil der in der Periode fälligen Informationsanfragen, die bis zur Frist beantwortet wurden."),
-        _("fristgerecht beantwortet / fällig in der Periode"),
+        _("fristgerecht beantwortet / fällig in der Periode (ohne offene, deren Frist noch nicht vorbei ist)"),
         "share",
         OPERATIONAL,
         kpi_requests_in_time,
