@@ -35,9 +35,9 @@ def merge_decide(request: HttpRequest, public_id: uuid.UUID, other_id: uuid.UUID
     try:
         if request.POST.get("decision") == "merge":
             clients_merge(
-                actor=request.user,
+                actor=request.user,  # type: ignore[arg-type]
                 keep=client,
-                merge=other,  # type: ignore[arg-type]
+                merge=other,
                 reason=request.POST.get("reason", ""),
             )
         else:
