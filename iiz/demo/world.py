@@ -182,3 +182,47 @@ def demo_world_build() -> dict[str, OrganisationalUnit]:
             validate=False,
         )
     return units
+
+
+# Two more iiz specialists for the demo's cases (no login: unusable password, not demo accounts), so that
+# the cases are not all opened by one person and the RAV opens some of its own.
+EXTRA_SPECIALISTS = [
+    DemoUser(
+        "iiz-spezialist-iv-oberland",
+        "Marco",
+        "Bianchi",
+        "IV-Stelle Zürich, Eingliederung Oberland",
+        (Role.SPECIALIST, Role.CASE_TEAM_MEMBER),
+        "iiz-Spezialist, SVA Zürich IV-Stelle",
+    ),
+    DemoUser(
+        "iiz-spezialistin-rav-uster",
+        "Nadine",
+        "Baumann",
+        "RAV Uster",
+        (Role.SPECIALIST, Role.CASE_TEAM_MEMBER),
+        "iiz-Spezialistin, RAV Uster",
+    ),
+]
+
+
+@transaction.atomic
+def demo_specialists_ensure() -> dict[str, User]:
+    """Create the extra specialists the demo cases need (once); returns them by username."""
+    refuse_outside_demo()
+    users: dict[str, User] = {}
+    for extra in EXTRA_SPECIALISTS:
+        user = User.objects.filter(username=extra.username).first()
+        if user is None:
+            user = user_create(
+                actor=None,
+                username=extra.username,
+                first_name=extra.first_name,
+                last_name=extra.last_name,
+                email=f"{extra.username}@demo.iiz.invalid",
+                unit=OrganisationalUnit.objects.get(name=extra.unit),
+                roles=extra.roles,
+                password=None,
+            )
+        users[extra.username] = user
+    return users

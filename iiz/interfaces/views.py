@@ -49,6 +49,7 @@ from iiz.interfaces.serializers import (
     RegistrationEndSerializer,
     RegistrationSerializer,
 )
+from iiz.interfaces.throttling import TokenRateThrottle
 from iiz.organisations.models import OrganisationalUnit, User
 
 
@@ -73,6 +74,9 @@ class ApiView(GenericAPIView):
     """The common ground of every endpoint: authentication, scopes, language, no implicit serializer."""
 
     permission_classes = [IsAuthenticated, HasScope]
+    # Named here rather than inherited: DRF binds its default list when rest_framework.views is first
+    # imported, which may happen while a test has the settings overridden.
+    throttle_classes = [TokenRateThrottle]
     # The scope each method needs; access rules apply on top.
     scopes: ClassVar[dict[str, str]] = {}
     # Methods that change an existing record: If-Match is required.

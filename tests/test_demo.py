@@ -1,0 +1,58 @@
+"""The demo loader: synthetic clients and IIZ cases, built through the services, reproducible and idempotent."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from iiz.cases.models import Case, CaseStatus
+from iiz.cases.selectors import tasks_for_user
+from iiz.clients.models import Client
+from iiz.demo.generator import demo_client_rows
+from iiz.demo.world import demo_world_build
+from iiz.organisations.models import User
+from iiz.steering.kpis import dataset_load
+
+pytestmark = pytest.mark.django_db
+
+
+def test_load_demo_creates_valid_cases_once() -> None:
+    call_command("load_demo", "--clients", "60", "--cases", "10", stdout=io.StringIO())
+    second = io.StringIO()
+    call_command("load_demo", "--clients", "60", "--cases", "10", stdout=second)
+    assert "10 IIZ cases exist already" in second.getvalue()
+
+    assert Client.objects.count() >= 60
+    cases = list(Case.objects.all())
+    assert len(cases) == 10
+    for case in cases:
+        case.full_clean()
+    rav = User.objects.get(username="rav-berater")
+    overdue = [t for t in tasks_for_user(user=rav) if t.overdue and t.kind == "agreement"]
+    assert len(overdue) >= 2
+    coordinator = User.objects.get(username="koordinatorin")
+    assert any(t.overdue for t in tasks_for_user(user=coordinator))
+    dataset = dataset_load()
+    assert any(row.closed_on is not None for row in dataset.cases)
+    assert any(row.closed_on is None for row in dataset.cases)
+    assert Case.objects.filter(status=CaseStatus.CLOSED).exclude(outcome="").exists()
+
+
+def test_client_rows_are_reproducible() -> None:
+    units = demo_world_build()
+
+    def ahv_numbers(seed: int) -> list[str]:
+        return [row.ahv_number for batch in demo_client_rows(count=40, seed=seed, units=units) for row in batch]
+
+    def people(seed: int) -> list[tuple[str, str, str]]:
+        return [
+            (row.first_name, row.last_name, str(row.date_of_birth))
+            for batch in demo_client_rows(count=40, seed=seed, units=units, batch_size=15)
+            for row in batch
+        ]
+
+    assert ahv_numbers(7) == ahv_numbers(7)
+    assert people(7) == people(7)
+    assert ahv_numbers(7) != ahv_numbers(8)
