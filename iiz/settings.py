@@ -191,6 +191,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "iiz" / "static"]
+if not PRODUCTION:
+    # WhiteNoise expects the directory even when the demo serves assets from the source tree.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The demo serves its assets straight from the source tree; production serves collected, hashed files.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
@@ -218,7 +221,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: with Redis the workers take the tasks; without it (the embedded default) tasks run inline.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("IIZ_TASKS_INLINE", False)
 CELERY_TASK_EAGER_PROPAGATES = True
