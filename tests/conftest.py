@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Callable, Generator, Iterator
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection, connections
@@ -58,6 +60,22 @@ def pytest_configure(config: pytest.Config) -> None:
 # Settings for the test run, the CI flags' skips, and the world in the test database.
 
 
+def _worker_caches() -> dict[str, dict[str, str]]:
+    """Each xdist worker gets its own Redis database, so one worker's cache.clear() never empties another's.
+
+    Without Redis the configured local-memory cache is already per process.
+    """
+    from django.conf import settings
+
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    default = caches["default"]
+    if default["BACKEND"].endswith("RedisCache"):
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        number = int(worker.removeprefix("gw") or 0) + 1
+        default["LOCATION"] = urlsplit(default["LOCATION"])._replace(path=f"/{number}").geturl()
+    return caches
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # Uploads go to a throw-away directory; the fast hasher keeps the many test logins cheap. Tasks run
@@ -67,6 +85,7 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     with override_settings(
+        CACHES=_worker_caches(),
         CELERY_TASK_ALWAYS_EAGER=True,
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),
         STATIC_ROOT=tmp_path_factory.mktemp("static"),
