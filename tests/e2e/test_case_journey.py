@@ -149,8 +149,17 @@ def _client_of_three_institutions() -> Client:
 
 def _add_measure(page: Page, institution: str, service: str, description: str, person: str, count: int) -> None:
     form = page.locator("#measure-form")
-    form.get_by_label("Verantwortliche Institution").select_option(label=institution)
-    # htmx narrows the services to the institution's catalogue (the full list is grouped by kind).
+    institution_select = form.get_by_label("Verantwortliche Institution")
+    # htmx narrows the services to the institution's catalogue (the full list is grouped by kind). Right after
+    # htmx swapped the plan section in, a change can come before htmx has wired the new form up; choosing
+    # again (via the empty choice, so that the browser fires a real change) then triggers the narrowing.
+    for _attempt in range(3):
+        institution_select.select_option(label=institution)
+        try:
+            expect(form.locator("#id_measure-service optgroup")).to_have_count(0, timeout=5_000)
+            break
+        except AssertionError:
+            institution_select.select_option(index=0)
     expect(form.locator("#id_measure-service optgroup")).to_have_count(0)
     form.locator("#id_measure-service").select_option(label=service)
     form.locator("#id_measure-description").fill(description)
