@@ -23,8 +23,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from iiz.audit.models import AuditBasis
 from iiz.organisations.models import Role
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from iiz.cases.models import Agreement, Case
     from iiz.clients.models import Client, Consent, Registration
     from iiz.exchange.models import LegalBasis
-    from iiz.organisations.models import User
+    from iiz.organisations.models import Institution, User
 
 CLIENT_WORK_ROLES = frozenset({Role.SPECIALIST, Role.CASE_WORKER, Role.COORDINATOR, Role.CASE_TEAM_MEMBER})
 # Roles that may open a client record for their institution.
@@ -51,6 +53,14 @@ def may_create_clients(user: User) -> bool:
 def may_use_directory(user: User) -> bool:
     """The directory of iiz specialists serves everyone who works with clients, coordinators included."""
     return may_work_with_clients(user)
+
+
+def own_institution(user: User) -> Institution:
+    """The institution the user acts for; services refuse users without one."""
+    institution = user.institution
+    if institution is None:
+        raise PermissionDenied(_("Ihr Konto ist keiner Institution zugeordnet."))
+    return institution
 
 
 def may_administer(user: User) -> bool:
@@ -382,3 +392,19 @@ def case_access_for(*, user: User, case: Case) -> CaseAccess | None:
         case=case,
         legal_bases=legal_bases,
     )
+
+
+def client_access_required(*, user: User, client: Client) -> ClientAccess:
+    """For services: the user's access to the client, or PermissionDenied."""
+    grant = client_access_for(user=user, client=client)
+    if grant is None:
+        raise PermissionDenied
+    return grant
+
+
+def case_access_required(*, user: User, case: Case) -> CaseAccess:
+    """For services: the user's access to the case, or PermissionDenied."""
+    grant = case_access_for(user=user, case=case)
+    if grant is None:
+        raise PermissionDenied
+    return grant

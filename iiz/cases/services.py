@@ -89,27 +89,6 @@ def _bump_version(instance: Model, expected_version: int | None) -> None:
     instance.lock_version = current + 1  # type: ignore[attr-defined]
 
 
-def _case_grant(actor: User, case: Case) -> access.CaseAccess:
-    grant = access.case_access_for(user=actor, case=case)
-    if grant is None:
-        raise PermissionDenied
-    return grant
-
-
-def _client_grant(actor: User, client: Client) -> access.ClientAccess:
-    grant = access.client_access_for(user=actor, client=client)
-    if grant is None:
-        raise PermissionDenied
-    return grant
-
-
-def _institution(actor: User) -> Institution:
-    institution = actor.institution
-    if institution is None:
-        raise PermissionDenied(_("Ihr Konto ist keiner Institution zugeordnet."))
-    return institution
-
-
 def _audit(
     actor: User,
     case: Case,
@@ -158,12 +137,16 @@ def screening_record(
     note: str = "",
     request: HttpRequest | None = None,
 ) -> Screening:
-    grant = _client_grant(actor, client)
+    grant = access.client_access_required(user=actor, client=client)
     if screened_on > timezone.localdate():
         raise ValidationError({"screened_on": _("Das Datum darf nicht in der Zukunft liegen.")})
     situations = list(life_situations)
     screening = Screening(
-        client=client, institution=_institution(actor), screened_by=actor, screened_on=screened_on, note=note.strip()
+        client=client,
+        institution=access.own_institution(actor),
+        screened_by=actor,
+        screened_on=screened_on,
+        note=note.strip(),
     )
     screening.full_clean()
     screening.save()
@@ -237,7 +220,7 @@ def target_group_check_record(
     screening: Screening | None = None,
     request: HttpRequest | None = None,
 ) -> TargetGroupCheck:
-    grant = _client_grant(actor, client)
+    grant = access.client_access_required(user=actor, client=client)
     topic_list = list(topics)
     failures = target_group_evaluate(
         client=client,
@@ -249,7 +232,7 @@ def target_group_check_record(
     check = TargetGroupCheck(
         client=client,
         screening=screening,
-        serving_institution=_institution(actor),
+        serving_institution=access.own_institution(actor),
         checked_by=actor,
         checked_on=checked_on,
         employable=employable,
@@ -281,7 +264,7 @@ def target_group_override_request(
     *, actor: User, check: TargetGroupCheck, note: str, request: HttpRequest | None = None
 ) -> TargetGroupCheck:
     """A specialist asks the Geschäftsstelle to override a failed check, with the reason."""
-    grant = _client_grant(actor, check.client)
+    grant = access.client_access_required(user=actor, client=check.client)
     if not actor.has_role(Role.SPECIALIST):
         raise PermissionDenied(_("Eine Übersteuerung beantragen iiz-Spezialistinnen und -Spezialisten."))
     if check.passed or check.override_by_id:
@@ -392,7 +375,7 @@ def _case_open(
     previous_case: Case | None,
     request: HttpRequest | None,
 ) -> Case:
-    grant = _client_grant(actor, client)
+    grant = access.client_access_required(user=actor, client=client)
     if not actor.has_role(Role.SPECIALIST, Role.COORDINATOR):
         raise PermissionDenied(_("Einen iiz-Fall eröffnen iiz-Spezialistinnen und -Spezialisten."))
     if check.client_id != client.pk:
@@ -482,7 +465,7 @@ def case_set_route(
     request: HttpRequest | None = None,
 ) -> Case:
     """Record the route decided at level 1: internal, bilateral with a named institution, or Geschäftsstelle."""
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.may_change_level() or case.level != 1:
         raise ValidationError(
             _("Das Vorgehen wird auf Stufe 1 von der iiz-Spezialistin oder dem -Spezialisten festgelegt.")
@@ -531,7 +514,7 @@ def case_change_level(
     request: HttpRequest | None = None,
 ) -> Case:
     """Move the case one level up or down, as the level model allows; the move is dated and reasoned."""
-    _case_grant(actor, case)
+    access.case_access_required(user=actor, case=case)
     case = Case.objects.select_for_update().get(pk=case.pk)
     try:
         levels.level_move_check(source=case.level, target=to_level, roles=actor.role_set, case_open=case.is_open)
@@ -575,7 +558,7 @@ def case_change_level(
 
 @transaction.atomic
 def case_participant_add(*, actor: User, case: Case, user: User, request: HttpRequest | None = None) -> None:
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not (grant.may_coordinate() or grant.may_change_level()):
         raise PermissionDenied(_("Beteiligte fügen die Koordination oder die iiz-Spezialistin hinzu."))
     if not access.may_work_with_clients(user):
@@ -600,7 +583,7 @@ def information_request_create(
     due_on: dt.date,
     request: HttpRequest | None = None,
 ) -> InformationRequest:
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen."))
     today = timezone.localdate()
@@ -625,7 +608,7 @@ def information_request_create(
 def information_request_answer(
     *, actor: User, info: InformationRequest, answer: str, request: HttpRequest | None = None
 ) -> InformationRequest:
-    grant = _case_grant(actor, info.case)
+    grant = access.case_access_required(user=actor, case=info.case)
     if not grant.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen."))
     if actor.institution_id != info.to_institution_id:
@@ -661,7 +644,7 @@ def joint_interview_record(
     summary: str,
     request: HttpRequest | None = None,
 ) -> JointInterview:
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.may_coordinate():
         raise PermissionDenied(_("Das gemeinsame Kundengespräch erfasst die Koordination."))
     if held_on > timezone.localdate():
@@ -690,10 +673,10 @@ def clarification_save(
     request: HttpRequest | None = None,
 ) -> Clarification:
     """Write or update one dimension of the situation clarification, as the institution responsible for it."""
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.may_write_clarification(dimension):
         raise PermissionDenied(_("Diesen Bereich klärt eine andere Institution."))
-    institution = _institution(actor)
+    institution = access.own_institution(actor)
     existing = Clarification.objects.filter(case=case, dimension=dimension).first()
     if existing is None:
         clarification = Clarification(
@@ -745,7 +728,7 @@ def plan_draft_create(
     *, actor: User, case: Case, goals: str, case_lead: User | None, request: HttpRequest | None = None
 ) -> IntegrationPlan:
     """Start a new version of the plan. Measures of the current version are carried over to the draft."""
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.may_edit_plan():
         raise PermissionDenied(_("Ihre Rolle bearbeitet den Integrationsplan nicht."))
     if case.plans.filter(status=PlanStatus.DRAFT).exists():
@@ -792,7 +775,7 @@ def plan_update(
     expected_version: int | None,
     request: HttpRequest | None = None,
 ) -> IntegrationPlan:
-    grant = _case_grant(actor, plan.case)
+    grant = access.case_access_required(user=actor, case=plan.case)
     if not grant.may_edit_plan():
         raise PermissionDenied(_("Ihre Rolle bearbeitet den Integrationsplan nicht."))
     _draft(plan)
@@ -821,7 +804,7 @@ def measure_add(
     expected_version: int | None = None,
     request: HttpRequest | None = None,
 ) -> Measure:
-    grant = _case_grant(actor, plan.case)
+    grant = access.case_access_required(user=actor, case=plan.case)
     if not grant.may_edit_plan():
         raise PermissionDenied(_("Ihre Rolle bearbeitet den Integrationsplan nicht."))
     _draft(plan)
@@ -853,7 +836,7 @@ def measure_add(
 
 @transaction.atomic
 def measure_set_status(*, actor: User, measure: Measure, status: str, request: HttpRequest | None = None) -> Measure:
-    grant = _case_grant(actor, measure.plan.case)
+    grant = access.case_access_required(user=actor, case=measure.plan.case)
     if not grant.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen."))
     responsible = measure.responsible_user_id == actor.pk or measure.responsible_institution_id == actor.institution_id
@@ -880,7 +863,7 @@ def plan_agree(
     request: HttpRequest | None = None,
 ) -> IntegrationPlan:
     """Record that the plan version was agreed (in a meeting) and that the client agreed to it."""
-    grant = _case_grant(actor, plan.case)
+    grant = access.case_access_required(user=actor, case=plan.case)
     if not grant.may_edit_plan():
         raise PermissionDenied(_("Ihre Rolle bearbeitet den Integrationsplan nicht."))
     _draft(plan)
@@ -938,7 +921,7 @@ def meeting_schedule(
     request: HttpRequest | None = None,
 ) -> Meeting:
     """A coordinator schedules a case-team meeting; participants receive an iCalendar invitation."""
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.may_coordinate():
         raise PermissionDenied(_("Fallteam-Sitzungen plant die Koordination der Geschäftsstelle."))
     user_list, contact_list = list(users), list(contacts)
@@ -999,7 +982,7 @@ def meeting_schedule(
 def meeting_record_minutes(
     *, actor: User, meeting: Meeting, minutes: str, request: HttpRequest | None = None
 ) -> Meeting:
-    grant = _case_grant(actor, meeting.case)
+    grant = access.case_access_required(user=actor, case=meeting.case)
     if not grant.may_coordinate():
         raise PermissionDenied(_("Das Protokoll führt die Koordination."))
     if not minutes.strip():
@@ -1025,7 +1008,7 @@ def agreement_add(
     meeting: Meeting | None = None,
     request: HttpRequest | None = None,
 ) -> Agreement:
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.may_coordinate():
         raise PermissionDenied(_("Vereinbarungen hält die Koordination fest."))
     if meeting is not None and meeting.case_id != case.pk:
@@ -1061,7 +1044,7 @@ def agreement_set_status(
     done_on: dt.date | None = None,
     request: HttpRequest | None = None,
 ) -> Agreement:
-    grant = _case_grant(actor, agreement.case)
+    grant = access.case_access_required(user=actor, case=agreement.case)
     if not grant.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen."))
     if not grant.may_set_agreement_status(agreement):
@@ -1102,7 +1085,7 @@ def case_close(
     request: HttpRequest | None = None,
 ) -> Case:
     """Close the case with its outcome; follow-ups at 6 and 12 months are scheduled."""
-    grant = _case_grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not grant.may_close():
         raise PermissionDenied(_("Den Fall schliesst die Koordination oder die Fallführung ab."))
     errors: dict[str, str] = {}
@@ -1153,7 +1136,7 @@ def follow_up_record(
     note: str = "",
     request: HttpRequest | None = None,
 ) -> FollowUp:
-    grant = _case_grant(actor, follow_up.case)
+    grant = access.case_access_required(user=actor, case=follow_up.case)
     if not grant.may_record_follow_up():
         raise ValidationError(_("Nachbefragungen gibt es erst nach dem Abschluss."))
     errors: dict[str, str] = {}

@@ -40,13 +40,6 @@ def _duplicate_ahv_error() -> ValidationError:
     )
 
 
-def _require_institution(user: User) -> Institution:
-    institution = user.institution
-    if institution is None:
-        raise PermissionDenied(_("Ihr Konto ist keiner Institution zugeordnet."))
-    return institution
-
-
 @transaction.atomic
 def client_create(
     *,
@@ -76,7 +69,7 @@ def client_create(
     """
     if not access.may_create_clients(actor):
         raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
-    institution = _require_institution(actor)
+    institution = access.own_institution(actor)
     compact = ahv_normalise(ahv_number)
     if Client.objects.filter(ahv_number=compact).exists():
         raise _duplicate_ahv_error()
@@ -102,8 +95,15 @@ def client_create(
             client.save()
     except IntegrityError as error:
         raise _duplicate_ahv_error() from error
-    audit_record(actor=actor, action=AuditAction.CREATE, client_id=client.pk, object_type="client",
-                 object_id=client.pk, basis=AuditBasis.REGISTRATION, request=request)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        client_id=client.pk,
+        object_type="client",
+        object_id=client.pk,
+        basis=AuditBasis.REGISTRATION,
+        request=request,
+    )
     registration_create(
         actor=actor,
         client=client,
@@ -116,8 +116,9 @@ def client_create(
 
 
 @transaction.atomic
-def client_update_contact(*, actor: User, client: Client, request: HttpRequest | None = None,
-                          **changes: object) -> Client:
+def client_update_contact(
+    *, actor: User, client: Client, request: HttpRequest | None = None, **changes: object
+) -> Client:
     """Change a client's address, phone, e-mail or languages."""
     grant = access.client_access_for(user=actor, client=client)
     if grant is None:
@@ -133,8 +134,16 @@ def client_update_contact(*, actor: User, client: Client, request: HttpRequest |
     client.full_clean()
     client.save()
     changed = sorted(name for name in changes if before[name] != getattr(client, name))
-    audit_record(actor=actor, action=AuditAction.UPDATE, client_id=client.pk, object_type="client",
-                 object_id=client.pk, basis=grant.basis, details={"fields": changed}, request=request)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        client_id=client.pk,
+        object_type="client",
+        object_id=client.pk,
+        basis=grant.basis,
+        details={"fields": changed},
+        request=request,
+    )
     return client
 
 
@@ -150,7 +159,7 @@ def registration_create(
     request: HttpRequest | None = None,
 ) -> Registration:
     """Record that the client is registered with the actor's own institution."""
-    institution = _require_institution(actor)
+    institution = access.own_institution(actor)
     if not access.may_work_with_clients(actor):
         raise PermissionDenied
     if unit is not None and unit.institution_id != institution.pk:
@@ -166,24 +175,39 @@ def registration_create(
     )
     registration.full_clean()
     registration.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, client_id=client.pk, object_type="registration",
-                 object_id=registration.pk, basis=AuditBasis.REGISTRATION, request=request,
-                 details={"institution": institution.short_name})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        client_id=client.pk,
+        object_type="registration",
+        object_id=registration.pk,
+        basis=AuditBasis.REGISTRATION,
+        request=request,
+        details={"institution": institution.short_name},
+    )
     return registration
 
 
 @transaction.atomic
-def registration_end(*, actor: User, registration: Registration, deregistered_on: dt.date,
-                     request: HttpRequest | None = None) -> Registration:
-    institution = _require_institution(actor)
+def registration_end(
+    *, actor: User, registration: Registration, deregistered_on: dt.date, request: HttpRequest | None = None
+) -> Registration:
+    institution = access.own_institution(actor)
     if registration.institution_id != institution.pk:
         raise PermissionDenied(_("Sie können nur Anmeldungen Ihrer eigenen Institution beenden."))
     registration.deregistered_on = deregistered_on
     registration.full_clean()
     registration.save(update_fields=["deregistered_on"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, client_id=registration.client_id,
-                 object_type="registration", object_id=registration.pk, basis=AuditBasis.REGISTRATION,
-                 details={"deregistered_on": deregistered_on.isoformat()}, request=request)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        client_id=registration.client_id,
+        object_type="registration",
+        object_id=registration.pk,
+        basis=AuditBasis.REGISTRATION,
+        details={"deregistered_on": deregistered_on.isoformat()},
+        request=request,
+    )
     return registration
 
 
@@ -248,8 +272,13 @@ def consent_record(
     consent.save()
     consent.institutions.set(institution_list)
     audit_record(
-        actor=actor, action=AuditAction.CREATE, client_id=client.pk, object_type="consent", object_id=consent.pk,
-        basis=grant.basis, request=request,
+        actor=actor,
+        action=AuditAction.CREATE,
+        client_id=client.pk,
+        object_type="consent",
+        object_id=consent.pk,
+        basis=grant.basis,
+        request=request,
         details={
             "version": consent.version,
             "replaces": replaces.pk if replaces else None,
@@ -277,8 +306,16 @@ def consent_revoke(*, actor: User, consent: Consent, reason: str, request: HttpR
     consent.revoked_by = actor
     consent.revocation_reason = reason.strip()
     consent.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, client_id=consent.client_id, object_type="consent",
-                 object_id=consent.pk, basis=grant.basis, details={"revoked": True}, request=request)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        client_id=consent.client_id,
+        object_type="consent",
+        object_id=consent.pk,
+        basis=grant.basis,
+        details={"revoked": True},
+        request=request,
+    )
     return consent
 
 
@@ -314,7 +351,7 @@ def clients_import_batch(
     if actor is not None:
         if not access.may_create_clients(actor):
             raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
-        own_institution_id: int | None = _require_institution(actor).pk
+        own_institution_id: int | None = access.own_institution(actor).pk
     else:
         own_institution_id = None
     row_errors: list[tuple[int, str]] = []
@@ -378,8 +415,7 @@ def clients_import_batch(
         )
         try:
             # The AHV number's uniqueness is checked for the whole batch below, with one query.
-            client.full_clean(exclude=_IMPORT_CLIENT_FKS + ([] if compact else ["ahv_number"]),
-                              validate_unique=False)
+            client.full_clean(exclude=_IMPORT_CLIENT_FKS + ([] if compact else ["ahv_number"]), validate_unique=False)
         except ValidationError as error:
             add_error(row_number, error)
         reference(Municipality, row.municipality.pk if row.municipality else None)
@@ -389,8 +425,10 @@ def clients_import_batch(
         for registration_row in row.registrations:
             recorded_by = registration_row.recorded_by or actor
             if own_institution_id is not None and registration_row.unit.institution_id != own_institution_id:
-                add_error(row_number, ValidationError(
-                    {"unit": _("Sie können nur Anmeldungen Ihrer eigenen Institution erfassen.")}))
+                add_error(
+                    row_number,
+                    ValidationError({"unit": _("Sie können nur Anmeldungen Ihrer eigenen Institution erfassen.")}),
+                )
             registration = Registration(
                 client=client,
                 institution_id=registration_row.unit.institution_id,
@@ -419,17 +457,31 @@ def clients_import_batch(
             if recorded_by is None:
                 add_error(row_number, ValidationError({"recorded_by": _("Wer hat die Einwilligung erfasst?")}))
             if not item.institutions:
-                add_error(row_number, ValidationError(
-                    {"institutions": _("Wählen Sie mindestens eine Institution.")}, code="required"))
+                add_error(
+                    row_number,
+                    ValidationError({"institutions": _("Wählen Sie mindestens eine Institution.")}, code="required"),
+                )
             if previous is not None and item.valid_from < previous.valid_from:
-                add_error(row_number, ValidationError(
-                    {"valid_from": _("Die Versionen einer Einwilligung müssen zeitlich aufeinander folgen.")}))
+                add_error(
+                    row_number,
+                    ValidationError(
+                        {"valid_from": _("Die Versionen einer Einwilligung müssen zeitlich aufeinander folgen.")}
+                    ),
+                )
             if item.revoked_at is not None and not is_newest:
-                add_error(row_number, ValidationError(
-                    _("Diese Version wurde ersetzt; widerrufen Sie die aktuelle Version."), code="stale"))
+                add_error(
+                    row_number,
+                    ValidationError(
+                        _("Diese Version wurde ersetzt; widerrufen Sie die aktuelle Version."), code="stale"
+                    ),
+                )
             if item.revoked_at is not None and not item.revocation_reason.strip():
-                add_error(row_number, ValidationError(
-                    {"revocation_reason": _("Bitte geben Sie den Grund oder Anlass des Widerrufs an.")}))
+                add_error(
+                    row_number,
+                    ValidationError(
+                        {"revocation_reason": _("Bitte geben Sie den Grund oder Anlass des Widerrufs an.")}
+                    ),
+                )
             following = row.consents[version] if not is_newest else None
             consent = Consent(
                 client=client,
@@ -440,8 +492,9 @@ def clients_import_batch(
                 valid_until=item.valid_until,
                 recorded_by=recorded_by,
                 # A version counts as replaced from the day its successor takes effect.
-                superseded_at=(dt.datetime.combine(following.valid_from, dt.time(), tzinfo=tz)
-                               if following is not None else None),
+                superseded_at=(
+                    dt.datetime.combine(following.valid_from, dt.time(), tzinfo=tz) if following is not None else None
+                ),
                 revoked_at=item.revoked_at,
                 revoked_by=(item.revoked_by or recorded_by) if item.revoked_at is not None else None,
                 revocation_reason=item.revocation_reason.strip() if item.revoked_at is not None else "",
@@ -474,9 +527,13 @@ def clients_import_batch(
     for model, keys in referenced.items():
         missing = keys - set(model._base_manager.filter(pk__in=keys).values_list("pk", flat=True))
         if missing:
-            errors.append(ValidationError(_("Unbekannte %(model)s: %(ids)s"), code="missing",
-                                          params={"model": model._meta.verbose_name,
-                                                  "ids": ", ".join(str(pk) for pk in sorted(missing))}))
+            errors.append(
+                ValidationError(
+                    _("Unbekannte %(model)s: %(ids)s"),
+                    code="missing",
+                    params={"model": model._meta.verbose_name, "ids": ", ".join(str(pk) for pk in sorted(missing))},
+                )
+            )
     if errors:
         raise ValidationError(errors)
     if not clients:
@@ -508,15 +565,21 @@ def clients_import_batch(
                 row_consents[level].replaces = row_consents[level - 1]
         Consent.objects.bulk_create(level_consents)
     through = Consent.institutions.through
-    through.objects.bulk_create([
-        through(consent_id=consent.pk, institution_id=institution_id)
-        for row_consents, row_institutions in zip(consents, consent_institutions, strict=True)
-        for consent, institution_ids in zip(row_consents, row_institutions, strict=True)
-        for institution_id in institution_ids
-    ])
+    through.objects.bulk_create(
+        [
+            through(consent_id=consent.pk, institution_id=institution_id)
+            for row_consents, row_institutions in zip(consents, consent_institutions, strict=True)
+            for consent, institution_ids in zip(row_consents, row_institutions, strict=True)
+            for institution_id in institution_ids
+        ]
+    )
     audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type="client_batch", basis=AuditBasis.REGISTRATION,
-        actor_username=source or "system", request=request,
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="client_batch",
+        basis=AuditBasis.REGISTRATION,
+        actor_username=source or "system",
+        request=request,
         details={
             "count": len(clients),
             "registrations": sum(len(r) for r in registrations),

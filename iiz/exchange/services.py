@@ -34,20 +34,6 @@ if TYPE_CHECKING:
     from iiz.organisations.models import User
 
 
-def _grant(actor: User, case: Case) -> access.CaseAccess:
-    grant = access.case_access_for(user=actor, case=case)
-    if grant is None:
-        raise PermissionDenied
-    return grant
-
-
-def _sender_institution(actor: User) -> Institution:
-    institution = actor.institution
-    if institution is None:
-        raise PermissionDenied(_("Ihr Konto ist keiner Institution zugeordnet."))
-    return institution
-
-
 def _bases_for(
     grant: access.CaseAccess, *, category: str, sender: Institution, recipients: list[Institution]
 ) -> dict[str, str]:
@@ -157,10 +143,10 @@ def message_send(
     attachment_kind: str = "other",
     request: HttpRequest | None = None,
 ) -> Message:
-    grant = _grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not case.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen; es werden keine Nachrichten mehr ausgetauscht."))
-    sender = _sender_institution(actor)
+    sender = access.own_institution(actor)
     recipient_list = list(recipients)
     if kind not in MessageKind.values:
         raise ValidationError({"kind": _("Unbekannte Art der Nachricht.")})
@@ -258,10 +244,10 @@ def document_share(
     recipients: Iterable[Institution],
     request: HttpRequest | None = None,
 ) -> Document:
-    grant = _grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not case.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen."))
-    sender = _sender_institution(actor)
+    sender = access.own_institution(actor)
     recipient_list = list(recipients)
     if category not in DataCategory.values:
         raise ValidationError({"category": _("Unbekannte Datenkategorie.")})
@@ -315,7 +301,7 @@ def legal_basis_record(
     request: HttpRequest | None = None,
 ) -> LegalBasis:
     """A coordinator records the legal basis that allows an exchange without consent in this case."""
-    grant = _grant(actor, case)
+    grant = access.case_access_required(user=actor, case=case)
     if not actor.has_role(Role.COORDINATOR) or not grant.is_open:
         raise PermissionDenied(_("Rechtsgrundlagen erfasst die Koordination der Geschäftsstelle."))
     institution_list, category_list = list(institutions), sorted(set(categories))
@@ -362,7 +348,7 @@ def legal_basis_record(
 
 @transaction.atomic
 def legal_basis_end(*, actor: User, basis: LegalBasis, request: HttpRequest | None = None) -> LegalBasis:
-    _grant(actor, basis.case)
+    access.case_access_required(user=actor, case=basis.case)
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied(_("Rechtsgrundlagen hebt die Koordination der Geschäftsstelle auf."))
     if basis.ended_at is not None:
