@@ -420,3 +420,16 @@ def test_it_lists_the_follow_on_case_of_a_returning_person(iv_specialist: User) 
     file = _file(iv_specialist, old)
     # then the new case is listed as its follow-on
     assert [case.reference for case in file.follow_on_cases] == [new.reference]
+
+
+def test_it_leaves_the_service_accounts_of_api_tokens_out_of_the_meeting_invitations(world: World) -> None:
+    # given a token of RAV Uster, whose service account has the case-worker role
+    from iiz.cases.forms.fields import meeting_invitable_users
+    from tests.test_api import token_for
+
+    issued = token_for(world.labour, unit=world.rav_uster)
+    # when the invitation list of a case-team meeting is built
+    invitable = set(meeting_invitable_users())
+    # then the RAV adviser is on it and the token's service account is not
+    assert User.objects.get(username="rav-berater") in invitable
+    assert issued.token.service_user not in invitable

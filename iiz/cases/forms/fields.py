@@ -132,7 +132,10 @@ def meeting_label(meeting: Meeting) -> str:
 
 
 def meeting_invitable_users() -> QuerySet[User]:
-    """Users of active partner institutions who work with clients: who can sit in a case team."""
+    """Users of active partner institutions who work with clients: who can sit in a case team.
+
+    The service accounts behind API tokens carry the case-worker role but are systems, not people.
+    """
     return (
         User.objects.filter(
             is_active=True,
@@ -141,6 +144,7 @@ def meeting_invitable_users() -> QuerySet[User]:
             unit__institution__is_partner=True,
             roles__role__in=sorted(access.CLIENT_WORK_ROLES),
         )
+        .exclude(api_tokens__isnull=False)
         .distinct()
         .order_by("unit__institution__name", "last_name", "first_name")
     )
