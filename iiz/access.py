@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from iiz.audit.models import AuditBasis
+from iiz.audit.models import ACCESS_REQUEST_DAYS, AccessRequest, AuditBasis
 from iiz.organisations.models import Role
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ def own_institution(user: User) -> Institution:
     if institution is None:
         raise PermissionDenied(_("Ihr Konto ist keiner Institution zugeordnet."))
     return institution
+
+
+def may_handle_access_requests(user: User) -> bool:
+    """The coordinators of the Geschäftsstelle answer persons' requests for access to their data."""
+    return user.is_authenticated and user.has_role(Role.COORDINATOR)
 
 
 def may_administer(user: User) -> bool:
@@ -234,9 +239,18 @@ def client_access_for(*, user: User, client: Client) -> ClientAccess | None:
         # A specialist asked the Geschäftsstelle to override a failed target-group check: coordinators see
         # the person (identification only; other data stay behind consent) to decide on the request.
         basis = AuditBasis.ROLE
+    elif user.has_role(Role.COORDINATOR) and access_request_open(client=client):
+        # The person asked what the platform holds about them: the Geschäftsstelle answers, case or not.
+        basis = AuditBasis.ACCESS_REQUEST
     else:
         return None
     return ClientAccess(user=user, client=client, basis=basis, consents=valid_consents(client=client))
+
+
+def access_request_open(*, client: Client) -> bool:
+    """An open request of the person to learn what the platform holds about them (see AccessRequest)."""
+    earliest = timezone.localdate() - dt.timedelta(days=ACCESS_REQUEST_DAYS)
+    return AccessRequest.objects.filter(client=client, closed_at__isnull=True, received_on__gte=earliest).exists()
 
 
 def override_request_pending(*, client: Client) -> bool:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("faelle/<str:reference>/austausch/", include("iiz.exchange.urls")),
     path("faelle/", include("iiz.cases.urls")),
     path("verzeichnis/", exchange_views.directory_view, name="directory"),
+    path("auskunftsbegehren/", include("iiz.audit.urls")),
     path("steuerung/", include("iiz.steering.urls")),
     # The REST API for the partners' systems, its OpenAPI schema and documentation.
     path("api/", include("iiz.interfaces.urls")),

@@ -7,12 +7,15 @@ Each row carries the hash of its predecessor, so a removed or altered row breaks
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,6 +39,7 @@ class AuditBasis(models.TextChoices):
     CONSENT = "consent", _("Einwilligung")
     LEGAL = "legal", _("gesetzliche Grundlage")
     ROLE = "role", _("Rolle")
+    ACCESS_REQUEST = "access_request", _("Auskunftsbegehren der betroffenen Person")
     NONE = "none", _("keine")
 
 
@@ -111,3 +115,69 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.previous_hash + self.canonical_payload()).encode()).hexdigest()
+
+
+# How long the Geschäftsstelle may open a person's file for a request: 30 days to answer (DSG Art. 25
+# para. 7, VDSG Art. 18) and as long again for questions about the answer.
+ACCESS_REQUEST_DAYS = 60
+
+
+class AccessRequest(models.Model):
+    """A person's request to learn what the platform holds about them (IDG ZH § 20, DSG Art. 25).
+
+    A coordinator of the Geschäftsstelle records it with how the person's identity was checked. The
+    person is found by the exact AHV number only, never by a search, and the number itself is not kept.
+    While the request is open, the coordinators may see the person and produce the right-of-access
+    report, even when no case links them to the person. ``client`` is empty when the platform holds no
+    data about the person: the request and its answer are recorded all the same.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_requests",
+        verbose_name=_("Person"),
+    )
+    received_on = models.DateField(_("Eingegangen am"))
+    identity_check = models.CharField(
+        _("Identität geprüft durch"),
+        max_length=300,
+        help_text=_("Zum Beispiel: Kopie der Identitätskarte, persönliche Vorsprache am Schalter."),
+    )
+    reference = models.CharField(_("Geschäftsnummer"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Erfasst von")
+    )
+    recorded_at = models.DateTimeField(_("Erfasst am"), default=timezone.now)
+    closed_at = models.DateTimeField(_("Abgeschlossen am"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Abgeschlossen von"),
+    )
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = _("Auskunftsbegehren")
+        verbose_name_plural = _("Auskunftsbegehren")
+
+    def __str__(self) -> str:
+        return f"{self.received_on:%d.%m.%Y} {self.reference or self.public_id}"
+
+    @property
+    def due_on(self) -> dt.date:
+        return self.received_on + dt.timedelta(days=30)
+
+    @property
+    def access_until(self) -> dt.date:
+        return self.received_on + dt.timedelta(days=ACCESS_REQUEST_DAYS)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None and timezone.localdate() <= self.access_until

@@ -15,5 +15,6 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "DEMO_MODE": settings.DEMO_MODE,
         "may_work_with_clients": signed_in and access.may_work_with_clients(user),  # type: ignore[arg-type]
         "may_create_clients": signed_in and access.may_create_clients(user),  # type: ignore[arg-type]
+        "may_handle_access_requests": signed_in and access.may_handle_access_requests(user),  # type: ignore[arg-type]
         "may_administer": signed_in and access.may_administer(user),  # type: ignore[arg-type]
     }
