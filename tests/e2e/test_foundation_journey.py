@@ -156,3 +156,31 @@ def test_it_keeps_the_pages_accessible_with_form_errors(page: Page):
     # when / then
     expect(page.locator(".error-summary")).to_be_visible()
     assert blocking_violations(page) == []
+
+
+def test_it_lets_the_coordinator_answer_an_access_request_without_a_case(page: Page, rav_clients: list):
+    # given the coordinator, whom no case links to Anna Muster
+    anna = rav_clients[0]
+    page.goto("/konto/anmelden/")
+    page.fill("#id_username", "koordinatorin")
+    page.fill("#id_password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+    # when she records Anna's request from the navigation and downloads the report
+    with page.expect_navigation():
+        page.click('nav a[href="/auskunftsbegehren/"]')
+    register = blocking_violations(page)
+    page.fill("#id_ahv_number", anna.ahv_display)
+    page.fill("#id_identity_check", "Persönliche Vorsprache mit Identitätskarte")
+    with page.expect_navigation():
+        page.click("main form.form button[type=submit]")
+    with page.expect_download() as download:
+        page.click("button[value=pdf]")
+
+    # then the report is a PDF, and both pages pass the accessibility scan
+    assert download.value.suggested_filename.endswith(".pdf")
+    with open(download.value.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+    expect(page.locator("h1")).to_have_text("Auskunft an die betroffene Person")
+    assert {"register": register, "report": blocking_violations(page)} == {"register": [], "report": []}
