@@ -355,3 +355,11 @@ IIZ_RETENTION_YEARS = {
 IIZ_SEARCH_RESULT_LIMIT = 50
 # Counts of persons below this threshold are suppressed on strategic pages and in strategic reports.
 IIZ_SUPPRESSION_THRESHOLD = int(os.environ.get("IIZ_SUPPRESSION_THRESHOLD", "5"))
+
+# eCH messages (person deliveries for a sedex adapter). The participant id and the message type are assigned
+# by sedex; the defaults mark demo messages. localPersonId carries the platform's id under this category.
+IIZ_SEDEX_ID = os.environ.get("IIZ_SEDEX_ID", "T0-iiz-zh-demo")
+IIZ_SEDEX_MESSAGE_TYPE = os.environ.get("IIZ_SEDEX_MESSAGE_TYPE", "iiz-person-delivery")
+IIZ_ECH_PERSON_ID_CATEGORY = os.environ.get("IIZ_ECH_PERSON_ID_CATEGORY", "CT.ZH.IIZ")
+# The most persons one exported message may hold when asked for over the web or the API.
+IIZ_ECH_EXPORT_LIMIT = int(os.environ.get("IIZ_ECH_EXPORT_LIMIT", "5000"))

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from iiz.clients import views
+from iiz.interfaces.ech import views as ech_views
 
 app_name = "clients"
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("<str:public_id>/kontakt/", views.client_contact_view, name="contact"),
     path("<str:public_id>/protokoll/", views.client_audit_view, name="audit"),
     path("<str:public_id>/auskunft/", views.client_disclosure_view, name="disclosure"),
+    path("<str:public_id>/ech0044.xml", ech_views.client_ech_download, name="ech_export"),
     path("<str:public_id>/anmeldungen/neu/", views.registration_create_view, name="registration_create"),
     path(
         "<str:public_id>/anmeldungen/<int:registration_id>/beenden/",

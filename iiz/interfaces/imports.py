@@ -1,4 +1,4 @@
-"""Bulk import of clients and their registrations from CSV and XLSX files.
+"""Bulk import of clients and their registrations from CSV and XLSX files, and from eCH person deliveries (XML).
 
 An upload is checked first (every row validated as `client_create` would, and classified as a new person,
 a change, unchanged, or rejected) and shown as a preview; only when the user confirms it is it taken,
@@ -33,6 +33,9 @@ from iiz.audit.services import audit_record
 from iiz.clients.imports import ClientImportRow, RegistrationImportRow
 from iiz.clients.models import Client, Language, Registration, Sex
 from iiz.clients.services import clients_import_batch, registration_create
+from iiz.interfaces.ech.imports import COLUMNS as ECH_COLUMNS
+from iiz.interfaces.ech.imports import ech_rows
+from iiz.interfaces.ech.schema import EchDocumentError
 from iiz.interfaces.matching import LIKELY_DUPLICATE, CandidateIndex
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from iiz.lib.ahv import ahv_normalise
@@ -95,6 +98,8 @@ for _name, _aliases in ALIASES.items():
     _HEADERS[_header_key(_name)] = _name
     for _alias in _aliases:
         _HEADERS[_header_key(_alias)] = _name
+# An eCH delivery's columns are the element paths below person (see iiz.interfaces.ech.imports).
+_HEADERS.update({_header_key(_path): _name for _name, _path in ECH_COLUMNS.items()})
 
 
 class ImportFileError(Exception):
@@ -209,10 +214,19 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[str]]:
         workbook.close()
 
 
+def _xml_rows(stream: IO[bytes]) -> Iterator[list[str]]:
+    try:
+        yield from ech_rows(stream)
+    except EchDocumentError as error:
+        raise ImportFileError(error.message) from error
+
+
 def file_rows(stream: IO[bytes], file_format: str) -> tuple[str, Iterator[list[str]]]:
-    """The encoding used (empty for XLSX) and the rows of the file as lists of texts, header first."""
+    """The encoding used (empty for XLSX and XML) and the rows of the file as lists of texts, header first."""
     if file_format == "xlsx":
         return "", _xlsx_rows(stream)
+    if file_format == "xml":
+        return "", _xml_rows(stream)
     encoding = detect_encoding(stream)
     return encoding, _csv_rows(stream, encoding)
 
@@ -423,7 +437,8 @@ def plan_import(batch: ImportBatch, *, find_duplicates: bool, on_progress: Any =
         context = _Context(map_header(header))
         chunk: list[ParsedRow] = []
         count = 0
-        for number, cells in enumerate(rows, start=2):
+        # A row's number is its line in a table (the header is line 1) and the person's position in a delivery.
+        for number, cells in enumerate(rows, start=1 if batch.file_format == "xml" else 2):
             if not any(cell.strip() for cell in cells):
                 continue
             count += 1
@@ -463,15 +478,15 @@ def import_batch_create(*, actor: User, upload: UploadedFile) -> ImportBatch:
         raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
     name = upload.name or "import"
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if suffix not in {"csv", "xlsx", "txt"}:
-        raise ValidationError({"file": _("Bitte laden Sie eine CSV- oder XLSX-Datei hoch.")})
+    if suffix not in {"csv", "xlsx", "txt", "xml"}:
+        raise ValidationError({"file": _("Bitte laden Sie eine CSV-, XLSX- oder XML-Datei (eCH) hoch.")})
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": _("Die Datei ist grösser als 50 MB.")})
     batch = ImportBatch(
         institution_id=actor.institution_id,
         created_by=actor,
         file_name=name[:255],
-        file_format="xlsx" if suffix == "xlsx" else "csv",
+        file_format=suffix if suffix in {"xlsx", "xml"} else "csv",
     )
     batch.file.save(name, upload, save=False)
     batch.save()

@@ -18,7 +18,10 @@ from iiz.lib.forms import form_add_service_errors
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV- oder XLSX-Datei"))
+    file = forms.FileField(
+        label=_("CSV-, XLSX- oder XML-Datei (eCH)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.xml,text/csv,application/xml,text/xml"}),
+    )
 
 
 def _require_importer(request: HttpRequest) -> None:

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from iiz.interfaces import views, views_cases, views_webhooks
 from iiz.interfaces.docs import ApiDocsView
+from iiz.interfaces.ech import views as ech_views
 
 app_name = "api"
 
@@ -56,12 +57,14 @@ urlpatterns = [
         views.ConsentRevokeView.as_view(),
         name="consent_revoke",
     ),
+    path("v1/clients/<uuid:public_id>/ech/", ech_views.ClientEchView.as_view(), name="client_ech"),
     path("v1/cases/", views_cases.CaseListView.as_view(), name="cases"),
     path("v1/cases/<reference:reference>/", views_cases.CaseDetailView.as_view(), name="case"),
     path("v1/cases/<reference:reference>/messages/", views_cases.CaseMessagesView.as_view(), name="case_messages"),
     path("v1/agreements/", views_cases.AgreementListView.as_view(), name="agreements"),
     path("v1/agreements/<id:agreement_id>/", views_cases.AgreementDetailView.as_view(), name="agreement"),
     path("v1/kpis/", views_cases.KpiView.as_view(), name="kpis"),
+    path("v1/ech/persons/", ech_views.EchPersonsView.as_view(), name="ech_persons"),
     path(
         "v1/webhooks/subscriptions/",
         views_webhooks.WebhookSubscriptionListView.as_view(),
