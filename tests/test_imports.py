@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
@@ -13,7 +14,7 @@ from iiz.clients.models import Client, Registration
 from iiz.interfaces.imports import import_batch_confirm, import_batch_create
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from iiz.organisations.models import Municipality, User
-from tests.factories import ahv_from_serial
+from tests.factories import ClientFactory, ahv_from_serial
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +180,27 @@ def test_outsider_gets_404_for_an_import(rav_adviser: User, iv_specialist: User,
     assert page.status_code == 200
     report = client.get(reverse("imports:errors", args=[batch.public_id]))
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
+
+
+def test_it_flags_likely_duplicates_born_on_the_same_or_the_swapped_day_only(
+    rav_adviser: User, django_capture_on_commit_callbacks
+) -> None:
+    # given three known people; the file names each again under a new AHV number
+    same_day = ClientFactory(first_name="Anna", last_name="Meier", date_of_birth=dt.date(1980, 3, 7))
+    swapped = ClientFactory(first_name="Jürg", last_name="Müller", date_of_birth=dt.date(1975, 5, 9))
+    ClientFactory(first_name="Petra", last_name="Huber", date_of_birth=dt.date(1990, 6, 1))
+    bfs = _bfs()
+    lines = [
+        f"{ahv_from_serial(300_100_001)};Meier;Anna;07.03.1980;w;{bfs};2024-01-15;D-1",
+        f"{ahv_from_serial(300_100_002)};Mueller;Juerg;05.09.1975;m;{bfs};2024-01-15;D-2",
+        # the same name, born the same year on another day: at most 80 points, not a likely duplicate
+        f"{ahv_from_serial(300_100_003)};Huber;Petra;02.06.1990;w;{bfs};2024-01-15;D-3",
+    ]
+
+    # when
+    batch = _run(rav_adviser, "\n".join([HEADER, *lines]).encode(), "dubletten.csv", django_capture_on_commit_callbacks)
+
+    # then
+    assert batch.status == ImportStatus.PREVIEWED
+    assert [(d["row"], d["client_id"]) for d in batch.duplicates] == [(2, same_day.pk), (3, swapped.pk)]
+    assert "date_of_birth_swapped" in batch.duplicates[1]["reasons"]

@@ -404,7 +404,7 @@ def _classify(chunk: list[ParsedRow], institution_id: int, plan: Planned, *, fin
         else:
             plan.register.append((row, client_id))
     if find_duplicates and new_rows:
-        index = CandidateIndex(r.date_of_birth.year for r in new_rows)
+        index = CandidateIndex.born_on(r.date_of_birth for r in new_rows)
         for row in new_rows:
             found = index.candidates(
                 last_name=row.last_name,

@@ -86,25 +86,66 @@ def score_pair(*, name: str, date_of_birth: dt.date, bfs_number: int | None, kno
     return Candidate(client_id=known.client_id, score=min(100, score), reasons=tuple(reasons))
 
 
-class CandidateIndex:
-    """The existing clients born in the given years, loaded once for many look-ups (the import preview)."""
+# The most a client born in the same year but on another day can score: name 60, year 10, municipality 10.
+# Above it, only clients born on the same day (or with day and month swapped) can be candidates.
+YEAR_ONLY_MAX = 80
 
-    def __init__(self, years: Iterable[int]) -> None:
+
+def _swapped(day: dt.date) -> dt.date | None:
+    try:
+        return day.replace(month=day.day, day=day.month)
+    except ValueError:
+        return None
+
+
+class CandidateIndex:
+    """The existing clients born in the given years, loaded once for many look-ups (the import preview).
+
+    ``CandidateIndex.born_on(days)`` loads only the clients born on those days or with day and month
+    swapped: enough to find candidates scoring above ``YEAR_ONLY_MAX`` (likely duplicates), and far less
+    than whole years of births when a file of thousands of people is checked.
+    """
+
+    def __init__(self, years: Iterable[int], *, _days: set[dt.date] | None = None) -> None:
         self.by_year: dict[int, list[_Known]] = {}
-        rows = Client.objects.filter(date_of_birth__year__in=sorted(set(years))).values_list(
-            "pk", "first_name", "last_name", "date_of_birth", "municipality__bfs_number"
+        self.by_date: dict[dt.date, list[_Known]] = {}
+        self.partial = _days is not None
+        clients = (
+            Client.objects.filter(date_of_birth__in=sorted(_days))
+            if _days is not None
+            else Client.objects.filter(date_of_birth__year__in=sorted(set(years)))
         )
+        rows = clients.values_list("pk", "first_name", "last_name", "date_of_birth", "municipality__bfs_number")
         for pk, first, last, born, bfs in rows.iterator(chunk_size=2000):
             known = _Known(pk, name_normalise(f"{first} {last}"), born, bfs)
             self.by_year.setdefault(born.year, []).append(known)
+            self.by_date.setdefault(born, []).append(known)
+
+    @classmethod
+    def born_on(cls, days: Iterable[dt.date]) -> CandidateIndex:
+        wanted: set[dt.date] = set()
+        for day in days:
+            wanted.add(day)
+            if (swapped := _swapped(day)) is not None:
+                wanted.add(swapped)
+        return cls((), _days=wanted)
 
     def candidates(
         self, *, last_name: str, first_name: str, date_of_birth: dt.date, municipality_bfs: int | None, minimum: int = 0
     ) -> list[Candidate]:
         name = name_normalise(f"{first_name} {last_name}")
+        if minimum > YEAR_ONLY_MAX:
+            swapped = _swapped(date_of_birth)
+            pool = self.by_date.get(date_of_birth, [])
+            if swapped is not None and swapped != date_of_birth:
+                pool = pool + self.by_date.get(swapped, [])
+        elif self.partial:
+            raise ValueError("An index of some days of birth finds only candidates above YEAR_ONLY_MAX.")
+        else:
+            pool = self.by_year.get(date_of_birth.year, [])
         found = [
             score_pair(name=name, date_of_birth=date_of_birth, bfs_number=municipality_bfs, known=known)
-            for known in self.by_year.get(date_of_birth.year, [])
+            for known in pool
         ]
         return sorted((c for c in found if c.score >= minimum), key=lambda c: (-c.score, c.client_id))
 
