@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client as HttpClient
 from django.test import override_settings
 from django.urls import reverse
@@ -442,3 +443,54 @@ def test_it_accepts_an_xml_file_on_the_import_page(
     assert response.status_code == 302
     batch = ImportBatch.objects.get(institution=rav_adviser.institution, file_name="lieferung.xml")
     assert (batch.file_format, batch.status, batch.counts["create"]) == ("xml", ImportStatus.PREVIEWED, 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The operators' command
+
+
+def test_it_writes_the_institutions_persons_to_a_file_with_the_command(tmp_path):
+    # given an institution with two registered persons, and a case worker of it
+    user = _institution_user()
+    persons = [ClientFactory(recorded_by_institution=user.institution) for _ in range(2)]
+    output = tmp_path / "personen.xml"
+    out = io.StringIO()
+
+    # when
+    call_command(
+        "ech_export",
+        "--institution",
+        str(user.institution_id),
+        "--user",
+        user.username,
+        "--recipient",
+        "T1-ZH-42",
+        "--output",
+        str(output),
+        stdout=out,
+    )
+
+    # then a valid message with both persons, each export audited as the named user
+    root = read_delivery(io.BytesIO(output.read_bytes()))
+    assert {e.text for e in root.iter(tag(NS_0044, "vn"))} == {c.ahv_number for c in persons}
+    assert "2 persons" in out.getvalue()
+    exports = AuditEvent.objects.filter(action=AuditAction.EXPORT, actor=user, recipient="T1-ZH-42")
+    assert exports.count() == 2
+
+
+def test_it_refuses_a_user_of_another_institution_in_the_command(tmp_path, rav_adviser):
+    # given an institution and a user who does not belong to it
+    user = _institution_user()
+
+    # when / then
+    with pytest.raises(CommandError, match="No user"):
+        call_command(
+            "ech_export",
+            "--institution",
+            str(user.institution_id),
+            "--user",
+            rav_adviser.username,
+            "--output",
+            str(tmp_path / "x.xml"),
+        )
+    assert not (tmp_path / "x.xml").exists()
