@@ -287,6 +287,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "iiz.interfaces.models.WebhookEvent",
         "DeliveryStatusEnum": "iiz.interfaces.models.DeliveryStatus",
+        "ImportStatusEnum": "iiz.interfaces.models_imports.ImportStatus",
         "DataCategoryEnum": "iiz.clients.models.DataCategory",
         "CaseStatusEnum": "iiz.cases.models.CaseStatus",
         "PlanStatusEnum": "iiz.cases.models.PlanStatus",

@@ -37,6 +37,7 @@ class Scope(models.TextChoices):
     MESSAGES_READ = "messages:read", _("Nachrichten lesen (nur Metadaten)")
     KPIS_READ = "kpis:read", _("Kennzahlen lesen (Aggregate)")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Webhooks verwalten")
+    IMPORTS_WRITE = "imports:write", _("Personen und Anmeldungen aus Dateien importieren")
 
 
 class ApiToken(models.Model):

@@ -8,12 +8,15 @@ built on ``iiz.access`` like everything else.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
@@ -24,6 +27,7 @@ from iiz.clients.models import Client, Consent, Registration
 from iiz.clients.selectors import ClientFile
 from iiz.exchange.selectors import ExchangeEntry, case_exchange_read
 from iiz.interfaces.models import WebhookDelivery, WebhookSubscription
+from iiz.interfaces.models_imports import ImportBatch
 from iiz.steering.kpis import STRATEGIC, Kpi, KpiValue, Period, Scope, dataset_load, kpi_compute, kpis_for
 from iiz.steering.suppression import suppress_value
 
@@ -220,3 +224,34 @@ def webhook_deliveries_for(*, user: User) -> QuerySet[WebhookDelivery]:
     if institution_id is None:
         return WebhookDelivery.objects.none()
     return WebhookDelivery.objects.filter(subscription__institution_id=institution_id)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bulk imports
+# ---------------------------------------------------------------------------------------------------------
+
+
+def import_batches_for_api(*, user: User) -> QuerySet[ImportBatch]:
+    """The import batches of the user's institution. Only those who may record persons import them (as on
+    the web, where the same rule guards the pages); a partner system's service user is a case worker."""
+    institution_id = user.institution_id
+    if not access.may_create_clients(user) or institution_id is None:
+        raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
+    return ImportBatch.objects.filter(institution_id=institution_id).order_by("-created_at", "-pk")
+
+
+def import_batch_get_for_api(*, user: User, public_id: uuid.UUID, request: HttpRequest | None) -> ImportBatch:
+    """One batch of the user's institution, or 404 with the attempt audited (another institution's batch
+    looks exactly like one that does not exist)."""
+    batch = import_batches_for_api(user=user).filter(public_id=public_id).first()
+    if batch is None:
+        audit_record(
+            actor=user,
+            action=AuditAction.DENIED,
+            object_type="import_batch",
+            object_id=str(public_id)[:64],
+            basis=AuditBasis.NONE,
+            request=request,
+        )
+        raise Http404
+    return batch

@@ -11,6 +11,11 @@ from celery import shared_task
 
 from iiz.interfaces import webhooks
 
+# Workers discover only the apps' tasks modules: importing the import's jobs here registers them.
+from iiz.interfaces.tasks_imports import imports_apply, imports_check
+
+__all__ = ["imports_apply", "imports_check", "webhook_deliver", "webhooks_retry_due"]
+
 
 @shared_task(name="iiz.interfaces.tasks.webhook_deliver")
 def webhook_deliver(delivery_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from iiz.interfaces import views, views_cases, views_webhooks
+from iiz.interfaces import views, views_cases, views_imports, views_webhooks
 from iiz.interfaces.docs import ApiDocsView
 from iiz.interfaces.ech import views as ech_views
 
@@ -76,6 +76,14 @@ urlpatterns = [
         name="webhook_subscription",
     ),
     path("v1/webhooks/deliveries/", views_webhooks.WebhookDeliveryListView.as_view(), name="webhook_deliveries"),
+    path("v1/imports/", views_imports.ImportListView.as_view(), name="imports"),
+    path("v1/imports/<uuid:public_id>/", views_imports.ImportDetailView.as_view(), name="import"),
+    path("v1/imports/<uuid:public_id>/confirm/", views_imports.ImportConfirmView.as_view(), name="import_confirm"),
+    path(
+        "v1/imports/<uuid:public_id>/rejected.csv",
+        views_imports.ImportRejectedRowsView.as_view(),
+        name="import_rejected_rows",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
     # Any other path, including one with a line break in it, is a problem detail too.
