@@ -1,8 +1,9 @@
 """Load for one target of ``bench/targets.py``; ``bench/run.py`` starts one headless run per target.
 
 Environment: BENCH_TARGET (a target name) and BENCH_FIXTURES (the JSON written by prepare_session.py).
-Every simulated user sends requests back to back with its own session, as ``X-Forwarded-Proto: https``
-from the reverse proxy, and never follows redirects: a redirect to the login page is a failure.
+Every simulated user sends requests back to back with its own credentials of the target's persona (a
+session, or the API token), as ``X-Forwarded-Proto: https`` from the reverse proxy, and never follows
+redirects: a redirect to the login page is a failure.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from targets import TARGETS_BY_NAME
 
 TARGET = TARGETS_BY_NAME[os.environ["BENCH_TARGET"]]
 DATA = json.loads(Path(os.environ["BENCH_FIXTURES"]).read_text(encoding="utf-8"))
-_sessions = itertools.cycle(DATA["sessions"])
+_users = itertools.count()
 
 
 class BenchUser(FastHttpUser):
@@ -26,9 +27,7 @@ class BenchUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng = random.Random()
-        self.headers = {"X-Forwarded-Proto": "https", **TARGET.headers}
-        if TARGET.auth:
-            self.headers["Cookie"] = f"{DATA['cookie_name']}={next(_sessions)}"
+        self.headers = {"X-Forwarded-Proto": "https", **TARGET.headers, **TARGET.credentials(DATA, next(_users))}
 
     @task
     def request(self) -> None:

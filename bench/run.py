@@ -1,17 +1,21 @@
 """Benchmark: seed PostgreSQL with synthetic clients, serve with gunicorn in production mode, load it.
 
 Steps: (1) create the database ``iiz_bench`` (or reuse it when it already holds exactly --clients
-clients), migrate and seed it with the demo generator; (2) start gunicorn with production settings and
-sign in a bench user with a second factor; (3) run locust headless against each target of
-``bench/targets.py`` for a fixed time with a fixed number of users; (4) write ``bench/results/``.
+clients), migrate and seed it with the demo generator (clients, then IIZ cases for about 3 % of them);
+(2) import a CSV of --import-rows registrations on a copy of it, timing check and apply; (3) start
+gunicorn with production settings and sign in the bench personas with a second factor; (4) run locust
+headless against each target of ``bench/targets.py`` for a fixed time with a fixed number of users;
+(5) write ``bench/results/``.
 Everything runs on 127.0.0.1 and gunicorn is stopped at the end, also on errors. See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import datetime as dt
+import hashlib
 import http.client
 import json
 import os
@@ -32,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from cryptography.fernet import Fernet
 from psycopg import sql
 from targets import TARGETS, Target
 
@@ -61,6 +64,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis", default=f"redis://{HOST}:6379/0")
     parser.add_argument("--fresh", action="store_true", help="drop and seed the database even if it matches")
     parser.add_argument("--only", default="", help="comma-separated target names (default: all)")
+    parser.add_argument("--import-rows", type=int, default=100_000,
+                        help="rows of the import throughput step (0: skip it)")
     args = parser.parse_args()
     for url in (args.postgres, args.redis):
         if not re.match(rf"^\w+://([^@/]*@)?({HOST}|localhost)(:\d+)?(/|$)", url):
@@ -102,6 +107,8 @@ def prepare_database(args: argparse.Namespace, database_url: str, env: dict[str,
     if existing == args.clients:
         log(f"Reusing {args.database}: it holds {existing:,} clients.")
         manage("migrate", "--noinput", "-v0", env=env)
+        # Adds nothing when the cases are there already.
+        manage("demo_generate_cases", "--seed", str(args.seed), env=env)
         return info
     log(f"Creating {args.database} (found {existing if existing is not None else 'no'} clients).")
     recreate_database(args.postgres, args.database)
@@ -121,7 +128,34 @@ def prepare_database(args: argparse.Namespace, database_url: str, env: dict[str,
     if process.wait() != 0:
         raise RuntimeError("seeding failed")
     info.update(seed_seconds=round(time.monotonic() - started, 1), seed_peak_rss_mb=peak)
+    log("Seeding IIZ cases.")
+    started = time.monotonic()
+    manage("demo_generate_cases", "--seed", str(args.seed), env=env)
+    info.update(cases_seconds=round(time.monotonic() - started, 1))
+    # Fresh statistics, as autovacuum would have them on a database in use, before anything is measured.
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("VACUUM ANALYZE")
     return info
+
+
+def import_throughput(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """The import of a CSV of new registrations, on a copy of the bench database (which stays as it was)."""
+    copy = f"{args.database}_import"
+    with psycopg.connect(f"{args.postgres}/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(copy)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(copy),
+                                                                      sql.Identifier(args.database)))
+    try:
+        output = subprocess.run(
+            [sys.executable, str(BENCH_DIR / "import_bench.py"), "--rows", str(args.import_rows)],
+            env={**env, "DATABASE_URL": f"{args.postgres}/{copy}"}, cwd=REPO, check=True, stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
+    finally:
+        with psycopg.connect(f"{args.postgres}/postgres", autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(copy)))
+    result: dict[str, Any] = json.loads(output)
+    return result
 
 
 # Server ----------------------------------------------------------------------------------------------
@@ -189,9 +223,8 @@ def slug(text: str) -> str:
 def verify_targets(port: int, targets: list[Target], data: dict[str, Any]) -> None:
     """Each target answers as expected once before it is measured (a sign-in redirect fails here)."""
     rng = random.Random(0)
-    cookie = f"{data['cookie_name']}={data['sessions'][0]}"
     for target in targets:
-        headers = {**target.headers, **({"Cookie": cookie} if target.auth else {})}
+        headers = {**target.headers, **target.credentials(data, 0)}
         for _ in range(5):  # also warms the workers' caches and connections
             path = target.render(data["fixtures"], rng)
             status, response_headers, _ = get(port, path, headers)
@@ -224,6 +257,7 @@ def run_locust(target: Target, args: argparse.Namespace, port: int, fixtures_pat
         "name": target.name,
         "method": target.method,
         "path": target.path,
+        "persona": target.persona,
         "requests": requests,
         "errors": int(row["Failure Count"]),
         "median_ms": float(row["Median Response Time"]),
@@ -242,17 +276,34 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# iiz benchmark {result['started_at']}",
         "",
-        f"{result['clients']:,} clients (bench user sees {result['visible_clients']:,}), "
+        f"{result['clients']:,} clients (bench case worker sees {result['visible_clients']:,}), "
+        f"{result['cases']:,} IIZ cases, "
         f"{result['users']} users x {result['duration_s']} s per target, gunicorn {result['workers']} workers, "
         f"{result['cpu_count']} CPUs (load {result['load_average']['before']} before, "
         f"{result['load_average']['after']} after), commit {result['commit'] or 'unknown'}.",
         "",
-        "| target | path | requests | errors | median ms | p95 ms | req/s |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| target | persona | path | requests | errors | median ms | p95 ms | req/s |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for t in result["targets"]:
-        lines.append(f"| {t['name']} | `{t['path']}` | {t['requests']:,} | {t['errors']:,} | "
+        lines.append(f"| {t['name']} | {t['persona'] or '-'} | `{t['path']}` | {t['requests']:,} | {t['errors']:,} | "
                      f"{t['median_ms']:.0f} | {t['p95_ms']:.0f} | {t['rps']:.1f} |")
+    imported = result.get("import")
+    if imported:
+        lines += [
+            "",
+            f"Import of {imported['rows']:,} new registrations (CSV, {imported['file_mb']} MB) as RAV Uster, "
+            f"one process, on a copy of the database: {imported['likely_duplicates']:,} likely duplicates flagged.",
+            "",
+            "| step | seconds | rows/s |",
+            "|---|---:|---:|",
+            f"| check (preview) | {imported['check_s']} | {imported['check_rows_per_s']:,} |",
+            f"| apply (check again and write) | {imported['apply_s']} | {imported['apply_rows_per_s']:,} |",
+            "",
+            f"Peak RSS of the import process: {imported['peak_rss_mb']} MB "
+            f"(after building the file: {imported['build_peak_rss_mb']} MB, after the check: "
+            f"{imported['check_peak_rss_mb']} MB).",
+        ]
     for t in result["targets"]:
         for sample in t["failure_samples"]:
             lines.append(f"\n{t['name']}: {sample}")
@@ -280,8 +331,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="iiz-bench-"))
     base_env = {key: value for key, value in os.environ.items()
                 if not key.startswith(("DJANGO_", "IIZ_", "DATABASE_", "REDIS_"))}
-    # One key for seeding and serving, so the server can read what the seeder encrypted.
-    encryption_key = Fernet.generate_key().decode()
+    # One key for seeding and serving, so the server can read what the seeder encrypted (the cases' notes and
+    # minutes). It is derived from the seed, so that a later run can read a reused database; the data are
+    # synthetic and the key is for this benchmark only.
+    encryption_key = base64.urlsafe_b64encode(hashlib.sha256(f"iiz-bench-{args.seed}".encode()).digest()).decode()
     demo_env = {**base_env, "IIZ_MODE": "demo", "DATABASE_URL": database_url, "IIZ_VAR_DIR": str(work / "var"),
                 "IIZ_ENCRYPTION_KEYS": encryption_key}
     production_env = {
@@ -296,9 +349,18 @@ def main() -> int:
         "DJANGO_STATIC_ROOT": str(work / "static"),
         "IIZ_VAR_DIR": str(work / "var"),
         "IIZ_LOG_LEVEL": "WARNING",
+        # The API's rate limit per token (600/min) would turn the API targets into a measure of the throttle.
+        "IIZ_API_RATE": "1000000/min",
     }
     try:
         seeding = prepare_database(args, database_url, demo_env)
+        imported = None
+        if args.import_rows > 0:
+            log(f"Import throughput: {args.import_rows:,} rows on a copy of {args.database}.")
+            imported = import_throughput(args, demo_env)
+            log(f"Import: check {imported['check_s']} s ({imported['check_rows_per_s']:,} rows/s), "
+                f"apply {imported['apply_s']} s ({imported['apply_rows_per_s']:,} rows/s), "
+                f"peak RSS {imported['peak_rss_mb']} MB.")
         log("Collecting static files.")
         manage("collectstatic", "--noinput", "-v0", env=production_env)
         output = subprocess.run(
@@ -309,7 +371,8 @@ def main() -> int:
         fixtures_path = work / "fixtures.json"
         fixtures_path.write_text(json.dumps(data), encoding="utf-8")
         surname = ", ".join(data["fixtures"]["surname"])
-        log(f"Bench user sees {data['visible_clients']:,} clients; search term {surname}.")
+        log(f"Bench case worker sees {data['visible_clients']:,} clients; {data['cases']:,} cases; "
+            f"search term {surname}.")
         port = free_port()
         load_before = os.getloadavg()
         log(f"Starting gunicorn ({args.workers} workers) on {HOST}:{port}.")
@@ -325,6 +388,7 @@ def main() -> int:
             "commit": git_commit(),
             "clients": args.clients,
             "visible_clients": data["visible_clients"],
+            "cases": data["cases"],
             "users": args.users,
             "duration_s": args.duration,
             "workers": args.workers,
@@ -334,6 +398,7 @@ def main() -> int:
             "python": platform.python_version(),
             "database": "postgresql",
             "seeding": seeding,
+            "import": imported,
             "targets": results,
         }
     except Exception:

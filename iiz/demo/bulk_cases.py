@@ -534,8 +534,9 @@ def demo_cases_bulk_generate(
 ) -> int:
     """Give about ``share`` of all clients an IIZ case, in batches of ``batch_size`` clients; returns the cases made.
 
-    Clients that already have a case count towards the share, so a second run adds nothing. Each batch is
-    one transaction with one audit entry. ``progress(clients_seen, cases_made)`` is called after each batch.
+    Clients that already have a case count towards the share, so a second run adds nothing (a person who
+    came back has two cases but counts once). Each batch is one transaction with one audit entry.
+    ``progress(clients_seen, cases_made)`` is called after each batch.
     """
     refuse_outside_demo()
     today = today or timezone.localdate()
@@ -562,9 +563,10 @@ def demo_cases_bulk_generate(
     rng = random.Random(seed)
     writer = _CaseWriter(rng=rng, staff=staff, today=today)
     created = 0
+    persons = 0
     seen = 0
     last = 0
-    while created < wanted:
+    while persons < wanted:
         ids = list(Client.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not ids:
             break
@@ -573,8 +575,10 @@ def demo_cases_bulk_generate(
         built = _Built()
         made = 0
         for person in _people(ids, today):
-            if created + made < wanted and rng.random() < chance:
-                made += writer.person(person, built)
+            if persons < wanted and rng.random() < chance:
+                count = writer.person(person, built)
+                persons += 1 if count else 0
+                made += count
         if made:
             with transaction.atomic():
                 _insert(built)
