@@ -29,6 +29,7 @@ from iiz import access
 from iiz.audit.models import AuditAction, AuditEvent
 from iiz.clients.models import Client, Registration
 from iiz.interfaces import imports
+from iiz.interfaces.ech.export import client_ech_export
 from iiz.interfaces.models import Scope
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from iiz.interfaces.services import IssuedToken
@@ -205,6 +206,25 @@ def test_it_answers_304_while_the_batch_has_not_changed(api_a, run_after_commit)
     assert (unchanged.status_code, changed.status_code) == (304, 200)
 
 
+def test_it_takes_an_ech_delivery_through_the_same_steps(api_b, rav_adviser, rav_client, world, run_after_commit):
+    # given a person of A, exported as an eCH-0044/0010 delivery
+    content = client_ech_export(user=rav_adviser, public_id=rav_client.public_id).content
+
+    # when B uploads the delivery, polls and confirms
+    with run_after_commit():
+        location = _upload(api_b, content, "lieferung.xml")["Location"]
+    preview = api_b.get(location).json()
+    with run_after_commit():
+        api_b.post(f"{location}confirm/")
+
+    # then the known person is registered with B as well, and no second person is recorded
+    assert preview["status"] == ImportStatus.PREVIEWED, preview
+    assert preview["counts"] == {"create": 0, "change": 1, "unchanged": 0, "rejected": 0}
+    assert api_b.get(location).json()["status"] == ImportStatus.DONE
+    assert Registration.objects.filter(client=rav_client, institution=world.disability).count() == 1
+    assert Client.objects.filter(ahv_number=rav_client.ahv_number).count() == 1
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Rejected rows
 # ---------------------------------------------------------------------------------------------------------
@@ -271,7 +291,8 @@ def test_it_refuses_to_confirm_a_batch_still_being_checked_or_already_taken(api_
 
     # then only the first confirmation of the checked batch is accepted; the others say the batch's status
     assert (early.status_code, first.status_code, second.status_code) == (409, 202, 409)
-    assert "wird geprüft" in problem(early)["detail"] and "übernommen" in problem(second)["detail"]
+    assert problem(early)["detail"].endswith("Status: wird geprüft.")
+    assert problem(second)["detail"].endswith("Status: übernommen.")
     assert api_a.get(checked).json()["status"] == ImportStatus.DONE
 
 
@@ -414,6 +435,20 @@ def test_it_refuses_a_file_that_cannot_be_imported_with_a_400_problem(api_a, run
     assert words in body["errors"][0]["message"]
     after = (ImportBatch.objects.count(), Client.objects.count(), AuditEvent.objects.count(), _stored_imports())
     assert after == before
+
+
+def test_it_explains_a_refused_file_in_the_language_asked_for(api_a):
+    # when A uploads a file without the BFS number column and asks for French
+    response = api_a.post(
+        f"{IMPORTS}?lang=fr",
+        {"file": SimpleUploadedFile("p.csv", b"AHV-Nummer;Name;Vorname;Geburtsdatum;Geschlecht;angemeldet seit\n")},
+    )
+
+    # then the problem and the service's message about the file are in French
+    body = problem(response)
+    assert (response.status_code, response["Content-Language"]) == (400, "fr")
+    assert body["title"] == "Saisie non valable"
+    assert body["errors"][0]["message"].startswith("Colonnes manquantes\xa0: bfs_number")
 
 
 def test_it_rejects_a_formula_further_down_in_the_background_check(api_a, run_after_commit):

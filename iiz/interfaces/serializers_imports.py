@@ -27,8 +27,9 @@ class ImportUploadSerializer(InputSerializer):
         max_length=255,
         allow_empty_file=False,
         help_text=(
-            "CSV (semicolon or comma; UTF-8, UTF-8 with BOM or Windows-1252) or XLSX without formulas and merged "
-            "cells. The file name's suffix (.csv, .txt, .xlsx) names the format."
+            "CSV (semicolon or comma; UTF-8, UTF-8 with BOM or Windows-1252), XLSX without formulas and merged "
+            "cells, or an eCH-0044/eCH-0010 person delivery (XML). The file name's suffix (.csv, .txt, .xlsx, "
+            ".xml) names the format."
         ),
     )
 

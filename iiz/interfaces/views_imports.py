@@ -82,7 +82,7 @@ def _first_row_problem(batch: ImportBatch) -> str | None:
     """Why the stored file cannot be an import at all, as far as its first row shows; None if it may be.
 
     Read with the service's reader and header rules, so the messages are those of the background check.
-    Formats other than CSV and XLSX are left to the background check.
+    An eCH delivery (XML) is left to the background check, which validates the document as a whole.
     """
     if batch.file_format not in {"csv", "xlsx"}:
         return None
@@ -150,7 +150,7 @@ class ImportListView(ApiView):
 
     @extend_schema(
         operation_id="imports_create",
-        summary="Upload a CSV or XLSX file of persons and registrations; it is checked in the background",
+        summary="Upload a file of persons and registrations (CSV, XLSX, eCH XML); it is checked in the background",
         description=(
             "Answers 202 with the batch and its `Location`. Poll the batch until its status is `previewed` "
             "(then confirm it) or `rejected` (every rejected row with row, column and reason; nothing is "
