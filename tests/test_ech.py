@@ -426,6 +426,44 @@ def test_it_rejects_a_person_without_a_valid_ahv_number_naming_the_person_and_el
     assert Client.objects.count() == clients
 
 
+def test_it_reads_a_large_delivery_one_person_at_a_time(
+    monkeypatch, rav_adviser, rav_client, django_capture_on_commit_callbacks
+):
+    # given a delivery counted as large, so that it is validated lazily, without building a tree
+    monkeypatch.setattr("iiz.interfaces.ech.schema.LAZY_ABOVE_BYTES", 0)
+
+    # when
+    batch = _import(rav_adviser, _message(rav_adviser, rav_client).encode(), django_capture_on_commit_callbacks)
+
+    # then
+    assert (batch.status, batch.counts["create"]) == (ImportStatus.PREVIEWED, 1), batch.file_error
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("invalid_date", "Person 1, personIdentification/dateOfBirth/yearMonthDay: «1990-02-30» ist ungültig"),
+        ("unknown_element", "Person 1, nickname: unerwartetes Element «nickname»"),
+        ("xxe", "Dokumenttyp-Deklaration (DTD)"),
+    ],
+)
+def test_it_rejects_a_tampered_large_delivery_naming_the_person_and_path(
+    kind, expected, monkeypatch, rav_adviser, rav_client, django_capture_on_commit_callbacks
+):
+    # given tampered deliveries counted as large
+    monkeypatch.setattr("iiz.interfaces.ech.schema.LAZY_ABOVE_BYTES", 0)
+    content = _tamper(kind, _message(rav_adviser, rav_client)).encode()
+    clients = Client.objects.count()
+
+    # when
+    batch = _import(rav_adviser, content, django_capture_on_commit_callbacks)
+
+    # then the same refusal as for a small one, with the person and path (a lazy reading keeps no lines)
+    assert batch.status == ImportStatus.REJECTED
+    assert expected in batch.file_error, batch.file_error
+    assert Client.objects.count() == clients
+
+
 def test_it_accepts_an_xml_file_on_the_import_page(
     http_as, rav_adviser, rav_client, django_capture_on_commit_callbacks
 ):

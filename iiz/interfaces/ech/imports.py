@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import IO
-from xml.etree import ElementTree  # noqa: S405 - the tree comes from schema.read_delivery, parsed safely
+from xml.etree import ElementTree  # noqa: S405 - the elements come from schema, parsed safely
 
-from iiz.interfaces.ech.schema import NS_0010, NS_0044, NS_DELIVERY, read_delivery, tag
+from iiz.interfaces.ech.schema import NS_0010, NS_0044, NS_DELIVERY, iter_persons, tag, validate_delivery
 
 # The import's field names and the element path (below person) each is read from.
 COLUMNS: dict[str, str] = {
@@ -71,8 +71,9 @@ def _value(person: ElementTree.Element, name: str) -> str:
 
 def ech_rows(stream: IO[bytes]) -> Iterator[list[str]]:
     """The header (element paths) and one row per person. Raises EchDocumentError for the whole file."""
-    root = read_delivery(stream)
+    root = validate_delivery(stream)
     names = list(COLUMNS)
     yield [COLUMNS[name] for name in names]
-    for person in root.iterfind(tag(NS_DELIVERY, "person")):
+    persons = root.iterfind(tag(NS_DELIVERY, "person")) if root is not None else iter_persons(stream)
+    for person in persons:
         yield [_value(person, name) for name in names]

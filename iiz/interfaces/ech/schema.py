@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, cast
@@ -32,6 +33,8 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 SCHEMA_FILE = SCHEMA_DIR / "iiz-person-delivery-1-0.xsd"
 
 _CHUNK = 64 * 1024
+# Larger documents are validated lazily (bounded memory, no line numbers in errors).
+LAZY_ABOVE_BYTES = 2 * 1024 * 1024
 
 
 class EchDocumentError(Exception):
@@ -220,11 +223,42 @@ def _describe(error: xmlschema.XMLSchemaValidationError, root: ElementTree.Eleme
     return text + _reason(error)
 
 
-def read_delivery(stream: IO[bytes]) -> ElementTree.Element:
-    """Parse and validate a delivery; the root element, or EchDocumentError saying why not (in German)."""
+_STEP = re.compile(r"^(?:[^:/\[]+:)?([^:/\[]+)(?:\[(\d+)\])?$")
+
+
+def _describe_lazy(error: xmlschema.XMLSchemaValidationError) -> str:
+    """The same description for a document validated lazily, which keeps no tree (and so no line): the
+    person and the element path are read from the error's path, ``/iiz:delivery/iiz:person[3]/...``."""
+    steps = [_STEP.match(step) for step in (error.path or "").split("/") if step][1:]
+    names = [(match.group(1), match.group(2)) for match in steps if match]
+    person = None
+    if names and names[0][0] == "person":
+        person = int(names[0][1] or 1)
+        names = names[1:]
+    path = [name for name, _index in names]
+    if isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
+        # Validated lazily, such an error's path is that of the last element read, not of the parent: name
+        # only the element that was not expected (the reason names what is missing otherwise).
+        path = [local_name(error.invalid_tag)] if error.invalid_tag else []
+    where = {"person": person, "path": "/".join(path) or "delivery"}
+    if person is not None:
+        text = _("Die Datei entspricht nicht dem Schema: Person %(person)s, %(path)s: ") % where
+    else:
+        text = _("Die Datei entspricht nicht dem Schema: %(path)s: ") % where
+    return text + _reason(error)
+
+
+def _size(stream: IO[bytes]) -> int:
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _resource(stream: IO[bytes], *, lazy: bool) -> xmlschema.XMLResource:
     try:
         source = cast(IO[bytes], _Source(stream))
-        resource = xmlschema.XMLResource(source, defuse="always", allow="none", iterparse=_iterparse)
+        return xmlschema.XMLResource(source, defuse="always", allow="none", iterparse=_iterparse, lazy=lazy)
     except expat.ExpatError as error:
         raise EchDocumentError(
             _("Die Datei ist kein gültiges XML (Zeile %(line)s, Spalte %(column)s).")
@@ -242,9 +276,19 @@ def read_delivery(stream: IO[bytes]) -> ElementTree.Element:
         raise EchDocumentError(
             _("Die Datei kann nicht gelesen werden: sie ist zu gross, zu tief verschachtelt oder enthält Entitäten.")
         ) from error
+
+
+def validate_delivery(stream: IO[bytes], *, lazy: bool | None = None) -> ElementTree.Element | None:
+    """Validate a whole delivery, or raise EchDocumentError saying why not (in German).
+
+    A small document is read into a tree, whose root is returned and whose elements know their lines. A
+    large one is validated lazily, one person at a time, so that memory stays bounded; nothing is returned
+    then (read the persons with ``iter_persons``) and errors name the person and path but not the line.
+    """
+    lazy = _size(stream) > LAZY_ABOVE_BYTES if lazy is None else lazy
+    resource = _resource(stream, lazy=lazy)
     root = resource.root
-    expected = tag(NS_DELIVERY, "delivery")
-    if root.tag != expected:
+    if root.tag != tag(NS_DELIVERY, "delivery"):
         raise EchDocumentError(
             _(
                 "Die Datei ist keine iiz-Personenlieferung: erwartet wird das Element «delivery» im Namensraum "
@@ -252,7 +296,38 @@ def read_delivery(stream: IO[bytes]) -> ElementTree.Element:
             )
             % {"ns": NS_DELIVERY, "found": root.tag}
         )
-    first = next(delivery_schema().iter_errors(resource, use_location_hints=False), None)
+    try:
+        first = next(delivery_schema().iter_errors(resource, use_location_hints=False), None)
+    except expat.ExpatError as error:  # a lazy resource parses as it validates
+        raise EchDocumentError(
+            _("Die Datei ist kein gültiges XML (Zeile %(line)s, Spalte %(column)s).")
+            % {"line": error.lineno, "column": error.offset + 1}
+        ) from error
     if first is not None:
-        raise EchDocumentError(_describe(first, root))
+        raise EchDocumentError(_describe_lazy(first) if lazy else _describe(first, root))
+    return None if lazy else root
+
+
+def read_delivery(stream: IO[bytes]) -> ElementTree.Element:
+    """Parse and validate a delivery into a tree; its root, or EchDocumentError saying why not."""
+    root = validate_delivery(stream, lazy=False)
+    assert root is not None  # noqa: S101 - validated as a tree, never lazily
     return root
+
+
+def iter_persons(stream: IO[bytes]) -> Iterator[ElementTree.Element]:
+    """The persons of a validated delivery one after the other, each dropped once it has been handed out."""
+    stream.seek(0)
+    root: ElementTree.Element | None = None
+    depth = 0
+    person = tag(NS_DELIVERY, "person")
+    for event, element in _iterparse(stream):
+        if event == "start":
+            depth += 1
+            root = element if root is None else root
+        elif event == "end":
+            depth -= 1
+            if depth == 1 and root is not None:
+                if element.tag == person:
+                    yield element
+                root.remove(element)
