@@ -357,12 +357,18 @@ def test_it_lets_a_service_user_import_for_its_institution(token_a, world):
     assert access.own_institution(user) == world.labour
 
 
-def test_it_refuses_the_imports_of_a_browser_user_who_may_not_record_persons(http_as, committee):
-    # when a member of the operating committee (aggregates only) asks for the imports in the browser
-    response = http_as(committee).get(IMPORTS)
+def test_it_refuses_the_imports_to_a_browser_user_who_may_not_record_persons(http_as, committee):
+    # given a member of the operating committee (aggregates only), signed in to the browser
+    http = http_as(committee)
 
-    # then it is refused by the same rule as the web pages
-    assert response.status_code == 403 and problem(response)["type"] == "urn:iiz:problem:forbidden"
+    # when they list the imports and upload a file that could not be imported anyway
+    listed = http.get(IMPORTS)
+    uploaded = http.post(IMPORTS, {"file": SimpleUploadedFile("p.csv", b"nichts")})
+
+    # then both are refused by the same rule as the web pages, before the file is looked at
+    assert (listed.status_code, uploaded.status_code) == (403, 403)
+    assert problem(uploaded)["detail"] == "Sie dürfen keine Personen erfassen."
+    assert not ImportBatch.objects.exists()
 
 
 def test_it_offers_the_import_scope_in_the_token_form(http_as, admin):

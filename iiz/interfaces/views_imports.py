@@ -21,6 +21,7 @@ from collections.abc import Generator
 from typing import Any
 from xml.etree import ElementTree  # noqa: S405 - only its exception class
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpResponse
@@ -34,6 +35,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from iiz import access
 from iiz.interfaces import imports, selectors
 from iiz.interfaces.conditional import detail_response
 from iiz.interfaces.imports import ImportFileError, import_batch_confirm, import_batch_create, rejected_rows_csv
@@ -163,6 +165,10 @@ class ImportListView(ApiView):
         parameters=[_LOCATION],
     )
     def post(self, request: Request) -> Response:
+        user = actor(request)
+        # Access before the body is read: who may not import learns nothing from the file's errors.
+        if not access.may_create_clients(user):
+            raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
         # Refused before the body is read when its announced length is already too much.
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > imports.MAX_UPLOAD_BYTES + _ENVELOPE_BYTES:
@@ -170,7 +176,7 @@ class ImportListView(ApiView):
         data = validated(ImportUploadSerializer, request)
         if data["file"].size > imports.MAX_UPLOAD_BYTES:
             raise _too_large()
-        batch = _batch_create(user=actor(request), upload=data["file"])
+        batch = _batch_create(user=user, upload=data["file"])
         return _accepted(request, batch)
 
 
