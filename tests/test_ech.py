@@ -272,6 +272,27 @@ def test_it_writes_the_header_from_the_settings_with_a_new_message_id_each_time(
     assert header.findtext(tag(NS_0058, "testDeliveryFlag")) == "true"  # not the production system
 
 
+def test_it_leaves_anonymised_persons_out_of_the_export(http_as, rav_adviser, rav_client):
+    # given a second person of the RAV, anonymised after the retention period
+    gone = ClientFactory(registered=False)
+    RegistrationFactory(client=gone, institution=rav_adviser.institution, deregistered_on=timezone.localdate())
+    Client.objects.filter(pk=gone.pk).update(
+        ahv_number=f"X{gone.pk:012d}", first_name="–", last_name="–", anonymised_on=timezone.localdate()
+    )
+
+    # when
+    page = http_as(rav_adviser).get(reverse("clients:ech_export", args=[gone.public_id]))
+    everyone = institution_ech_export(user=rav_adviser, active_only=False)
+
+    # then the download explains itself on the client page, and the set holds only the other person
+    assert page.status_code == 302
+    assert page["Location"] == reverse("clients:detail", args=[gone.public_id])
+    assert not AuditEvent.objects.filter(action=AuditAction.EXPORT, client_id=gone.pk).exists()
+    numbers = {e.text for e in read_delivery(io.BytesIO(everyone.content)).iter(tag(NS_0044, "vn"))}
+    assert rav_client.ahv_number in numbers
+    assert f"X{gone.pk:012d}" not in numbers
+
+
 def test_it_refuses_an_export_of_nobody():
     # given an institution without registrations
     user = _institution_user()

@@ -10,6 +10,7 @@ exported person gets an export entry in the audit trail (who, which message, to 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 for _prefix, _uri in PREFIXES.items():
     ElementTree.register_namespace(_prefix, _uri)
+
+logger = logging.getLogger(__name__)
 
 SEX_CODES = {Sex.MALE: "1", Sex.FEMALE: "2", Sex.UNKNOWN: "3"}
 # eCH-0058 action "1": a new message (not a correction, recall or answer).
@@ -156,8 +159,13 @@ def _build(persons: list[_Person], *, recipient_id: str) -> Delivery:
     _header(root, message_id=message_id, recipient_id=recipient_id, count=len(persons))
     for person in persons:
         _person(root, person)
-    # A message that does not match the schema never leaves: that would be our bug, not the user's.
-    delivery_schema().validate(root)
+    # A message that does not match the schema never leaves.
+    error = next(delivery_schema().iter_errors(root), None)
+    if error is not None:
+        logger.error("eCH export does not match the schema at %s: %s", error.path, error.reason)
+        raise ValidationError(
+            _("Die Daten lassen sich nicht als gültige eCH-Meldung schreiben (%(path)s).") % {"path": error.path}
+        )
     content = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
     return Delivery(content=content, message_id=message_id, persons=len(persons))
 
@@ -209,6 +217,8 @@ def client_ech_export(
     recipient_id = _validate_recipient(recipient_id)
     grant = client_access_get(user=user, public_id=public_id, request=request)
     client = grant.client
+    if client.anonymised_on is not None:
+        raise ValidationError(_("Die Person ist anonymisiert: es gibt keine Personendaten zu exportieren."))
     registrations = list(client.registrations.select_related("institution"))
     person = _Person(
         client=client,
@@ -238,7 +248,8 @@ def institution_ech_export(
     recipient_id = _validate_recipient(recipient_id)
     if not access.may_work_with_clients(user) or user.institution_id is None:
         raise PermissionDenied(_("Ihre Rolle sieht keine Personendaten."))
-    registrations = registrations_of_institution(user=user)
+    # Anonymised persons have no identification left to report (and no valid AHV number).
+    registrations = registrations_of_institution(user=user).filter(client__anonymised_on__isnull=True)
     if active_only:
         registrations = registrations.filter(deregistered_on__isnull=True)
     if registered_from is not None:

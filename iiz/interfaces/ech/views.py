@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
@@ -39,7 +41,12 @@ def client_ech_download(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not access.may_work_with_clients(user):
         raise PermissionDenied(_("Ihre Rolle sieht keine Personendaten."))
-    return _download(client_ech_export(user=user, public_id=public_id, request=request))
+    try:
+        delivery = client_ech_export(user=user, public_id=public_id, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("clients:detail", public_id=public_id)
+    return _download(delivery)
 
 
 class XmlRenderer(BaseRenderer):
