@@ -362,5 +362,5 @@ IIZ_SUPPRESSION_THRESHOLD = int(os.environ.get("IIZ_SUPPRESSION_THRESHOLD", "5")
 IIZ_SEDEX_ID = os.environ.get("IIZ_SEDEX_ID", "T0-iiz-zh-demo")
 IIZ_SEDEX_MESSAGE_TYPE = os.environ.get("IIZ_SEDEX_MESSAGE_TYPE", "iiz-person-delivery")
 IIZ_ECH_PERSON_ID_CATEGORY = os.environ.get("IIZ_ECH_PERSON_ID_CATEGORY", "CT.ZH.IIZ")
-# The most persons one exported message may hold when asked for over the web or the API.
-IIZ_ECH_EXPORT_LIMIT = int(os.environ.get("IIZ_ECH_EXPORT_LIMIT", "5000"))
+# The most persons one exported message may hold when asked for over the API (each is audited).
+IIZ_ECH_EXPORT_LIMIT = int(os.environ.get("IIZ_ECH_EXPORT_LIMIT", "2000"))

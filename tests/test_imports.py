@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -204,3 +205,22 @@ def test_it_flags_likely_duplicates_born_on_the_same_or_the_swapped_day_only(
     assert batch.status == ImportStatus.PREVIEWED
     assert [(d["row"], d["client_id"]) for d in batch.duplicates] == [(2, same_day.pk), (3, swapped.pk)]
     assert "date_of_birth_swapped" in batch.duplicates[1]["reasons"]
+
+
+def test_it_rejects_an_xlsx_whose_sheet_is_damaged_instead_of_failing_the_check(
+    rav_adviser: User, django_capture_on_commit_callbacks
+) -> None:
+    # given an XLSX file whose sheet XML was cut off in the middle (a broken transfer)
+    whole = zipfile.ZipFile(io.BytesIO(_xlsx(lambda sheet: None)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as damaged:
+        for item in whole.infolist():
+            data = whole.read(item.filename)
+            damaged.writestr(item, data[: len(data) // 2] if item.filename == "xl/worksheets/sheet1.xml" else data)
+
+    # when it is uploaded and checked
+    batch = _run(rav_adviser, out.getvalue(), "kaputt.xlsx", django_capture_on_commit_callbacks)
+
+    # then the check ends: the file is rejected as unreadable, rather than the batch staying "checking"
+    assert batch.status == ImportStatus.REJECTED
+    assert "kann nicht gelesen werden" in batch.file_error

@@ -518,7 +518,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     except ImportFileError as error:
         batch.file_error = error.message
         batch.status = ImportStatus.REJECTED
-    except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile) as error:
+    except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, ElementTree.ParseError) as error:
         batch.file_error = _("Die Datei kann nicht gelesen werden: %(error)s") % {"error": error}
         batch.status = ImportStatus.REJECTED
     else:

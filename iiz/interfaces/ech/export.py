@@ -18,6 +18,7 @@ from xml.etree import ElementTree  # noqa: S405 - we only build and serialise ou
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -288,13 +289,15 @@ def institution_ech_export(
             )
         )
     delivery = _build(persons, recipient_id=recipient_id)
-    for person in persons:
-        _audit(
-            user=user,
-            person=person,
-            message_id=delivery.message_id,
-            recipient_id=recipient_id,
-            request=request,
-            count=len(persons),
-        )
+    # One transaction: the message is handed out only when every person's export is in the trail.
+    with transaction.atomic():
+        for person in persons:
+            _audit(
+                user=user,
+                person=person,
+                message_id=delivery.message_id,
+                recipient_id=recipient_id,
+                request=request,
+                count=len(persons),
+            )
     return delivery
