@@ -222,10 +222,11 @@ class ClientDetailView(ApiView):
     )
     def patch(self, request: Request, public_id: str) -> Response:
         user = actor(request)
+        # Access before validation: an outsider learns nothing from the body's errors, and the attempt is logged.
+        file = client_file_for_user(user=user, public_id=public_id, request=http(request))
         data = validated(ClientContactUpdateSerializer, request)
         if "municipality_bfs" in data:
             data["municipality"] = data.pop("municipality_bfs")
-        file = client_file_for_user(user=user, public_id=public_id, request=http(request))
         with transaction.atomic():
             locked = (
                 Client.objects.select_for_update(of=("self",))
@@ -260,8 +261,8 @@ class RegistrationListView(ApiView):
     )
     def post(self, request: Request, public_id: str) -> Response:
         user = actor(request)
-        data = validated(RegistrationCreateSerializer, request)
         grant = client_access_get(user=user, public_id=public_id, request=http(request))
+        data = validated(RegistrationCreateSerializer, request)
         registration = client_services.registration_create(
             actor=user,
             client=grant.client,
@@ -301,9 +302,9 @@ class RegistrationEndView(ApiView):
     )
     def post(self, request: Request, public_id: str, registration_id: int) -> Response:
         user = actor(request)
-        data = validated(RegistrationEndSerializer, request)
         file = client_file_for_user(user=user, public_id=public_id, request=http(request))
         registration = selectors.registration_in_file(file=file, registration_id=registration_id)
+        data = validated(RegistrationEndSerializer, request)
         with transaction.atomic():
             locked = (
                 Registration.objects.select_for_update(of=("self",))
@@ -361,8 +362,8 @@ class ConsentListView(ApiView):
     def post(self, request: Request, public_id: str) -> Response:
         user = actor(request)
         multipart = (request.content_type or "").startswith("multipart/")
-        data = validated(ConsentCreateMultipartSerializer if multipart else ConsentCreateSerializer, request)
         grant = client_access_get(user=user, public_id=public_id, request=http(request))
+        data = validated(ConsentCreateMultipartSerializer if multipart else ConsentCreateSerializer, request)
         replaces = None
         if data.get("replaces") is not None:
             replaces = Consent.objects.filter(pk=data["replaces"], client=grant.client).first()
@@ -410,9 +411,9 @@ class ConsentRevokeView(ApiView):
     )
     def post(self, request: Request, public_id: str, consent_id: int) -> Response:
         user = actor(request)
-        data = validated(ConsentRevokeSerializer, request)
         file = client_file_for_user(user=user, public_id=public_id, request=http(request))
         consent = selectors.consent_in_file(file=file, consent_id=consent_id)
+        data = validated(ConsentRevokeSerializer, request)
         with transaction.atomic():
             locked = (
                 Consent.objects.select_for_update(of=("self",))

@@ -139,8 +139,8 @@ class AgreementDetailView(ApiView):
     )
     def patch(self, request: Request, agreement_id: int) -> Response:
         user = actor(request)
-        data = validated(AgreementStatusSerializer, request)
         agreement = selectors.agreement_get_for_api(user=user, agreement_id=agreement_id, request=http(request))
+        data = validated(AgreementStatusSerializer, request)
         with transaction.atomic():
             locked = (
                 Agreement.objects.select_for_update(of=("self",))
