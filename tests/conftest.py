@@ -35,6 +35,7 @@ from hypothesis import settings as hypothesis_settings
 
 from iiz.clients.models import Client
 from iiz.organisations.models import Institution, InstitutionKind, OrganisationalUnit, User
+from tests.access_matrix import pytest_terminal_summary  # noqa: F401 - the hook is registered here
 from tests.ci_flags import pytest_runtest_makereport  # noqa: F401 - the hook is registered here
 from tests.factories import ClientFactory, RegistrationFactory, partner
 
