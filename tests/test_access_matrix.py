@@ -1094,3 +1094,29 @@ def test_it_keeps_the_admin_site_to_administrators(persona: str, matrix: Scenari
             wrong.append(f"{route.key} {method.upper()} {path}{query}: expected {expected}, got {response.status_code}")
     assert len(members) > 100
     assert not wrong, "\n".join(wrong)
+
+
+# The API's other writes share a route with a read: the matrix tries the read, these try the write. An
+# outsider's write is refused as hidden before its body is looked at, so the body's errors tell nothing.
+API_WRITES_ON_READ_ROUTES = [
+    ("patch", "api:client", lambda s: {"public_id": s.f.public_id}),
+    ("post", "api:registrations", lambda s: {"public_id": s.f.public_id}),
+    ("post", "api:consents", lambda s: {"public_id": s.f.public_id}),
+    ("patch", "api:agreement", lambda s: {"agreement_id": s.agreement[FOREIGN].pk}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "key", "kwargs"), API_WRITES_ON_READ_ROUTES, ids=[f"{m}-{k}" for m, k, _ in API_WRITES_ON_READ_ROUTES]
+)
+def test_it_hides_a_foreign_object_from_an_api_write_before_validating_it(
+    method: str, key: str, kwargs: Callable[[Scenario], dict[str, Any]], matrix: Scenario
+) -> None:
+    # given the partner system's token and another institution's object
+    http = http_for(matrix, "partner_token", api=True)
+
+    # when it writes with an empty body
+    response = getattr(http, method)(reverse(key, kwargs=kwargs(matrix)), {}, content_type="application/json")
+
+    # then the object does not exist for it
+    assert response.status_code == 404
