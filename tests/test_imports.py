@@ -15,7 +15,7 @@ from iiz.clients.models import Client, Registration
 from iiz.interfaces.imports import import_batch_confirm, import_batch_create
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from iiz.organisations.models import Municipality, User
-from tests.factories import ClientFactory, ahv_from_serial
+from tests.factories import ClientFactory, RegistrationFactory, ahv_from_serial
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +224,61 @@ def test_it_rejects_an_xlsx_whose_sheet_is_damaged_instead_of_failing_the_check(
     # then the check ends: the file is rejected as unreadable, rather than the batch staying "checking"
     assert batch.status == ImportStatus.REJECTED
     assert "kann nicht gelesen werden" in batch.file_error
+
+
+def _unchecked(user: User, content: bytes, name: str, capture) -> ImportBatch:  # type: ignore[no-untyped-def]
+    # The batch as stored by the upload, before its background check has run.
+    with capture(execute=False):
+        return import_batch_create(actor=user, upload=SimpleUploadedFile(name, content))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "xml"])
+def test_it_estimates_the_rows_before_the_check_so_that_the_progress_bar_moves(
+    rav_adviser: User, world, django_capture_on_commit_callbacks, fmt: str
+) -> None:
+    # given a file of 1,234 rows in each format, stored but not yet checked
+    from iiz.interfaces.ech.export import institution_ech_export
+    from iiz.interfaces.imports import estimate_rows
+
+    lines = [_line(i, _bfs()) for i in range(1234)]
+    if fmt == "csv":
+        content = "\n".join([HEADER, *lines]).encode()
+    elif fmt == "xlsx":
+        content = _xlsx(lambda sheet: [sheet.append(line.split(";")) for line in lines[1:]])
+    else:
+        for line in lines:
+            ahv = line.split(";")[0]
+            RegistrationFactory(client=ClientFactory(ahv_number=ahv), institution=world.labour, unit=world.rav_uster)
+        content = institution_ech_export(user=rav_adviser, active_only=False).content
+    batch = _unchecked(rav_adviser, content, f"f.{fmt}", django_capture_on_commit_callbacks)
+
+    # when the rows are estimated, as the check does before it reads them
+    estimate = estimate_rows(batch)
+
+    # then the estimate is the number of rows (plus the demo world's persons at RAV Uster for the delivery)
+    at_rav = Registration.objects.filter(institution=world.labour).values("client").distinct().count()
+    expected = 1234 if fmt != "xml" else at_rav
+    assert estimate == expected
+
+
+def test_it_reports_the_progress_of_the_apply_step_through_the_cache(
+    rav_adviser: User, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    # given a checked file of 2,500 new persons
+    from iiz.interfaces import imports
+
+    content = "\n".join([HEADER, *(_line(i, _bfs()) for i in range(2500))]).encode()
+    batch = _run(rav_adviser, content, "gross.csv", django_capture_on_commit_callbacks)
+    assert batch.status == ImportStatus.PREVIEWED
+    reported: list[int] = []
+    original = imports._progress_live
+    monkeypatch.setattr(imports, "_progress_live", lambda b, n: (reported.append(n), original(b, n)))
+
+    # when it is applied
+    batch = _confirm(rav_adviser, batch, django_capture_on_commit_callbacks)
+
+    # then the progress rose step by step from the reading to the writing, and the batch is done
+    assert batch.status == ImportStatus.DONE
+    assert reported == sorted(reported)
+    assert len(set(reported)) >= 4
+    assert reported[0] < batch.total_rows // 2 <= reported[-1] <= batch.total_rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -67,10 +68,19 @@ class ImportBatch(models.Model):
         return f"{self.file_name} ({self.get_status_display()})"
 
     @property
+    def progress_cache_key(self) -> str:
+        return f"import-progress:{self.pk}"
+
+    @property
     def progress_percent(self) -> int:
         if not self.total_rows:
             return 100 if self.status in {ImportStatus.DONE, ImportStatus.PREVIEWED, ImportStatus.REJECTED} else 0
-        return min(100, round(100 * self.processed_rows / self.total_rows))
+        processed = self.processed_rows
+        if self.is_working:
+            # The apply step runs in one transaction, so its progress cannot be seen in the database until it
+            # ends; the job reports it through the cache instead (Redis in production, shared by all processes).
+            processed = max(processed, cache.get(self.progress_cache_key) or 0)
+        return min(100, round(100 * processed / self.total_rows))
 
     @property
     def is_working(self) -> bool:
