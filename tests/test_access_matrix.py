@@ -8,7 +8,9 @@ from the rules (``iiz/access.py``, ``DOMAIN.md``), not from the responses:
 * own: the persona's institution's client, a case the persona takes part in, a message its institution sent;
 * foreign: another institution's client, a case the persona is not in;
 * consented: another institution's client, message or document that the persona reaches only because the
-  client's consent names both institutions (the persona's institution is registered too, or takes part).
+  client's consent names both institutions (the persona's institution is registered too, or takes part);
+* unconsented (where consent decides): the same without the consent, or after the client revoked it;
+* addressed (the exchange's answer page): a request another institution sent to the persona's institution.
 
 Personas without an institution of their own for client work (committee, supervisory body, administrator,
 anonymous) are given the coordinator's objects: what they get does not depend on the object. API routes are
@@ -45,7 +47,7 @@ from iiz.audit.models import AccessRequest, AuditAction, AuditEvent
 from iiz.cases import services as case_services
 from iiz.cases.models import Case, CaseStatus, FollowUp, Outcome, TargetGroupCheck
 from iiz.clients.models import Client, DataCategory
-from iiz.clients.services import consent_record
+from iiz.clients.services import consent_record, consent_revoke
 from iiz.exchange import services as exchange_services
 from iiz.exchange.models import DocumentKind, LegalProvision, MessageKind
 from iiz.interfaces.models import ApiToken, Scope, WebhookEvent
@@ -107,8 +109,14 @@ STRATEGIC = {"supervisory", "committee", "coordinator"}
 OCCUPATIONAL_WRITERS = {"rav_adviser", "iv_specialist", "biz_adviser"}
 
 OWN, FOREIGN, CONSENTED, NONE = "own", "foreign", "consented", "-"
+# Where consent decides, also: the same kind of object of another institution that the persona's institution
+# serves too, but without (or no longer with) the client's consent for it.
+UNCONSENTED = "unconsented"
+# A request another institution sent to the persona's institution (asking is not yet disclosing: no consent).
+ADDRESSED = "addressed"
 OWN_FOREIGN = (OWN, FOREIGN)
 ALL_KINDS = (OWN, FOREIGN, CONSENTED)
+CONSENT_KINDS = (OWN, FOREIGN, CONSENTED, UNCONSENTED)
 
 Rule = Callable[[str, str], str]
 
@@ -134,9 +142,12 @@ def only(allowed: set[str], otherwise: str = FORBIDDEN) -> Rule:
     return rule
 
 
-def person_page(also: set[str] = CLIENT_WORK, *, roles_without_client_work: str = FORBIDDEN) -> Rule:
+def person_page(
+    also: set[str] = CLIENT_WORK, *, roles_without_client_work: str = FORBIDDEN, unconsented: str = HIDDEN
+) -> Rule:
     """A page about a person or a case: client-work roles only, a foreign object is hidden (404) before any
-    role check of the page itself (``also``: who among those who see the object may use the page)."""
+    role check of the page itself (``also``: who among those who see the object may use the page;
+    ``unconsented``: what an object gets that only the client's consent would have opened)."""
 
     def rule(persona: str, kind: str) -> str:
         if persona == "anonymous":
@@ -145,6 +156,8 @@ def person_page(also: set[str] = CLIENT_WORK, *, roles_without_client_work: str 
             return roles_without_client_work
         if kind == FOREIGN:
             return HIDDEN
+        if kind == UNCONSENTED:
+            return unconsented
         return OK if persona in also else FORBIDDEN
 
     return rule
@@ -171,7 +184,7 @@ def api(*, scoped: bool = True) -> Rule:
             return UNAUTHENTICATED
         if persona == "token_without_scope" and scoped:
             return FORBIDDEN
-        return HIDDEN if kind == FOREIGN else OK
+        return HIDDEN if kind in (FOREIGN, UNCONSENTED) else OK
 
     return rule
 
@@ -250,6 +263,20 @@ class Scenario:
             institutions=everybody,
             categories=list(DataCategory.values),
             purpose="Koordination im iiz-Fall",
+            valid_from=today,
+            document=_pdf(),
+        )
+
+        # The unconsented client: like the consented one, but its consent names the Kantonales Sozialamt only.
+        self.u, self.u_registration = self._client(cantonal, self.stranger)
+        for p, i in self.institution.items():
+            RegistrationFactory(client=self.u, institution=i, recorded_by=u[p])
+        self.u_consent = consent_record(
+            actor=self.stranger,
+            client=self.u,
+            institutions=[cantonal],
+            categories=list(DataCategory.values),
+            purpose="Abklärung",
             valid_from=today,
             document=_pdf(),
         )
@@ -364,7 +391,13 @@ class Scenario:
         u = self.users
         person = cases_world.person_create(actor=u["iv_specialist"])
         cases_world.consent_give(
-            actor=u["iv_specialist"], client=person, institutions=everybody, categories=list(DataCategory.values)
+            actor=u["iv_specialist"],
+            client=person,
+            institutions=everybody,
+            categories=[c for c in DataCategory.values if c != DataCategory.MEDICAL],
+        )
+        medical_consent = cases_world.consent_give(
+            actor=u["iv_specialist"], client=person, institutions=everybody, categories=[DataCategory.MEDICAL]
         )
         case = cases_world.case_at_level(3, specialist=u["iv_specialist"], coordinator=u["coordinator"], client=person)
         cases_world.participant_join(
@@ -417,9 +450,16 @@ class Scenario:
         for persona in sorted(CLIENT_WORK):
             self.own_message[persona] = self._request(case, u[persona], [cantonal], due)
             self.own_document[persona] = self._share(case, u[persona], [cantonal])
-        # ... and the Kantonales Sozialamt asks all of them (consented: readable under the client's consent).
-        self.consented_message = self._request(case, self.stranger, list(self.institution.values()), due)
-        self.consented_document = self._share(case, self.stranger, list(self.institution.values()))
+        # ... the Kantonales Sozialamt asks all of them (addressed: a request is read and answered without
+        # consent) and tells them something, under the client's consent (consented) ...
+        them = list(self.institution.values())
+        self.addressed_request = self._request(case, self.stranger, them, due)
+        self.consented_message = self._notice(case, self.stranger, them, DataCategory.PERSONAL)
+        self.consented_document = self._share(case, self.stranger, them, DataCategory.PERSONAL)
+        # ... and something medical, under a consent that the client then revoked (unconsented).
+        self.unconsented_message = self._notice(case, self.stranger, them, DataCategory.MEDICAL)
+        self.unconsented_document = self._share(case, self.stranger, them, DataCategory.MEDICAL)
+        consent_revoke(actor=u["iv_specialist"], consent=medical_consent, reason="Die Person widerruft.")
         return Case.objects.get(pk=case.pk)
 
     @staticmethod
@@ -436,14 +476,26 @@ class Scenario:
         )
 
     @staticmethod
-    def _share(case: Case, sender: User, recipients: list[Institution]) -> Any:
+    def _notice(case: Case, sender: User, recipients: list[Institution], category: str) -> Any:
+        return exchange_services.message_send(
+            actor=sender,
+            case=case,
+            kind=MessageKind.NOTICE,
+            category=category,
+            subject="Neuigkeiten",
+            body="Die Lage hat sich verändert.",
+            recipients=recipients,
+        )
+
+    @staticmethod
+    def _share(case: Case, sender: User, recipients: list[Institution], category: str = DataCategory.PERSONAL) -> Any:
         return exchange_services.document_share(
             actor=sender,
             case=case,
             upload=_pdf("bericht.pdf"),
             title="Bericht",
             kind=DocumentKind.REPORT,
-            category=DataCategory.PERSONAL,
+            category=category,
             recipients=recipients,
         )
 
@@ -455,7 +507,7 @@ class Scenario:
         return persona if persona in CLIENT_WORK else "coordinator"
 
     def client(self, persona: str, kind: str) -> Client:
-        return {OWN: self.own_client[self.mine(persona)], CONSENTED: self.q, FOREIGN: self.f}[kind]
+        return {OWN: self.own_client[self.mine(persona)], CONSENTED: self.q, FOREIGN: self.f, UNCONSENTED: self.u}[kind]
 
     def registration(self, persona: str, kind: str) -> Any:
         mine = self.mine(persona)
@@ -465,8 +517,22 @@ class Scenario:
             FOREIGN: self.f_registration,
         }[kind]
 
+    def others_registration(self, kind: str) -> Any:
+        """For the API: the Amt für Arbeit's own registration, or the Kantonales Sozialamt's."""
+        return {
+            OWN: self.own_registration["rav_adviser"],
+            CONSENTED: self.q_registration,
+            UNCONSENTED: self.u_registration,
+            FOREIGN: self.f_registration,
+        }[kind]
+
     def consent(self, persona: str, kind: str) -> Any:
-        return {OWN: self.own_consent[self.mine(persona)], CONSENTED: self.q_consent, FOREIGN: self.f_consent}[kind]
+        return {
+            OWN: self.own_consent[self.mine(persona)],
+            CONSENTED: self.q_consent,
+            FOREIGN: self.f_consent,
+            UNCONSENTED: self.u_consent,
+        }[kind]
 
     def check(self, persona: str, kind: str) -> TargetGroupCheck:
         return self.f_check if kind == FOREIGN else self.own_check[self.mine(persona)]
@@ -478,12 +544,18 @@ class Scenario:
         return (self.foreign_case if kind == FOREIGN else self.closed_case).reference
 
     def message(self, persona: str, kind: str) -> str:
-        own = self.own_message[self.mine(persona)]
-        return str((own if kind == OWN else self.consented_message).public_id)
+        found = {
+            OWN: self.own_message[self.mine(persona)],
+            ADDRESSED: self.addressed_request,
+            UNCONSENTED: self.unconsented_message,
+        }.get(kind, self.consented_message)
+        return str(found.public_id)
 
     def document(self, persona: str, kind: str) -> str:
-        own = self.own_document[self.mine(persona)]
-        return str((own if kind == OWN else self.consented_document).public_id)
+        found = {OWN: self.own_document[self.mine(persona)], UNCONSENTED: self.unconsented_document}.get(
+            kind, self.consented_document
+        )
+        return str(found.public_id)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -508,6 +580,7 @@ class Entry:
     api: bool = False
     # Whether a hidden object's denial is written to the audit trail (client, case and exchange routes).
     audited: bool = False
+    unaudited: tuple[str, ...] = ()  # kinds whose 404 is not (yet) a logged denial
 
 
 def client_kw(s: Scenario, p: str, k: str) -> dict[str, Any]:
@@ -578,7 +651,7 @@ TABLE: list[Entry] = [
     client_entry("clients:detail", person_page(), ALL_KINDS),
     # Contact details are edited by the recording institution, or by another that serves the person and may
     # see them under the client's consent.
-    client_entry("clients:contact", person_page(), ALL_KINDS),
+    client_entry("clients:contact", person_page(unconsented=FORBIDDEN), CONSENT_KINDS),
     client_entry("clients:audit", person_page(SPECIALISTS | COORDINATORS), ALL_KINDS),
     client_entry("clients:disclosure", person_page(COORDINATORS), ALL_KINDS),
     # The person as an eCH message: what the client page shows, so the same rule.
@@ -601,8 +674,10 @@ TABLE: list[Entry] = [
     client_entry(
         "clients:consent_document",
         person_page(),
-        ALL_KINDS,
+        CONSENT_KINDS,
         kwargs=with_(client_kw, consent_id=lambda s, p, k: s.consent(p, k).pk),
+        # A refused signed form is a plain 404: the client is seen, so nothing is denied on the client level.
+        unaudited=(UNCONSENTED,),
     ),
     # --- before a case: early detection, target-group check, opening ---
     Entry("cases:list", only(CLIENT_WORK)),
@@ -686,11 +761,13 @@ TABLE: list[Entry] = [
     exchange_entry("exchange:case", exchange_page()),
     exchange_entry("exchange:message_create", exchange_page()),
     # The sending institution reads its own; a recipient reads under the client's consent.
-    exchange_entry("exchange:message", exchange_page(), ALL_KINDS, kwargs=message_kw),
-    # A request is answered by the institutions it was sent to, never by the one that asked.
-    exchange_entry("exchange:answer", exchange_page(own=HIDDEN), ALL_KINDS, kwargs=message_kw),
+    # A consent revoked after the sending cuts the access at once.
+    exchange_entry("exchange:message", exchange_page(), CONSENT_KINDS, kwargs=message_kw),
+    # A request is answered by the institutions it was sent to (before any consent: the answer is held back
+    # until one covers it), never by the one that asked.
+    exchange_entry("exchange:answer", exchange_page(own=HIDDEN), (OWN, FOREIGN, ADDRESSED), kwargs=message_kw),
     exchange_entry("exchange:document_share", exchange_page()),
-    exchange_entry("exchange:document", exchange_page(), ALL_KINDS, kwargs=document_kw),
+    exchange_entry("exchange:document", exchange_page(), CONSENT_KINDS, kwargs=document_kw),
     exchange_entry("exchange:legal_basis_create", exchange_page(COORDINATORS)),
     exchange_entry(
         "exchange:legal_basis_end",
@@ -772,10 +849,10 @@ TABLE: list[Entry] = [
     api_entry(
         "api:registration",
         api(),
-        ALL_KINDS,
+        CONSENT_KINDS,
         kwargs=lambda s, p, k: {
             "public_id": s.client("rav_adviser", k).public_id,
-            "registration_id": (s.q_registration if k == CONSENTED else s.registration("rav_adviser", k)).pk,
+            "registration_id": s.others_registration(k).pk,
         },
     ),
     api_entry(
@@ -1065,7 +1142,7 @@ def test_it_decides_access_as_the_rules_say(key: str, persona: str, kind: str, m
     expected = entry.expect(persona, kind)
     actual = outcome_of(response, method=entry.method)
     assert actual == expected, f"{entry.method.upper()} {url} as {persona} ({kind}): {response.status_code}"
-    if entry.audited and expected == HIDDEN and user is not None:
+    if entry.audited and expected == HIDDEN and user is not None and kind not in entry.unaudited:
         assert denials.count() == denials_before + 1, "the denial is not in the audit trail"
 
 
