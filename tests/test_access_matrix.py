@@ -1197,3 +1197,19 @@ def test_it_hides_a_foreign_object_from_an_api_write_before_validating_it(
 
     # then the object does not exist for it
     assert response.status_code == 404
+
+
+def test_it_answers_a_second_undo_of_a_merge_with_the_page_not_a_server_error(matrix: Scenario) -> None:
+    # given a merge that the RAV adviser has just undone
+    http = http_for(matrix, "rav_adviser", api=False)
+    url = reverse("imports:merge_undo", kwargs={"record_id": matrix.merge["rav_adviser"].pk})
+    http.post(url)
+
+    # when the same undo is sent again
+    response = http.post(url)
+
+    # then the candidates page says why, and nothing failed
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "imports:candidates", kwargs={"public_id": matrix.own_client["rav_adviser"].public_id}
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -53,5 +54,9 @@ def merge_undo(request: HttpRequest, record_id: int) -> HttpResponse:
     if record is None:
         raise Http404
     _client(request, record.kept.public_id)
-    clients_merge_undo(actor=request.user, record=record)  # type: ignore[arg-type]
+    try:
+        clients_merge_undo(actor=request.user, record=record)  # type: ignore[arg-type]
+    except ValidationError as error:
+        # Undone already (a second click, another tab): say so on the page instead of failing.
+        messages.error(request, " ".join(error.messages))
     return redirect("imports:candidates", public_id=record.kept.public_id)
