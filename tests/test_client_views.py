@@ -601,3 +601,63 @@ def test_it_shows_the_client_file_with_a_fixed_number_of_queries(http_as, rav_ad
     # then
     assert few_queries == many_queries
     assert many_queries <= 25
+
+
+def test_it_shows_a_likely_existing_record_before_creating_and_creates_once_confirmed(http_as, rav_adviser, world):
+    # given Lea Beispiel, born 17.05.1990, already registered at RAV Uster under another AHV number
+    existing = ClientFactory(
+        last_name="Beispiel", first_name="Lea", date_of_birth=dt.date(1990, 5, 17), registered=False
+    )
+    RegistrationFactory(client=existing, institution=world.labour, unit=world.rav_uster)
+    http = http_as(rav_adviser)
+
+    # when the adviser creates "Léa Beispiel" with the same birth date
+    first = http.post(reverse("clients:create"), create_form_data(first_name="Léa"))
+
+    # then nothing is created yet: the existing record is shown with its score, the typed data are kept,
+    # and the check is audited with what it showed
+    assert first.status_code == 200
+    assert not Client.objects.filter(ahv_number="7561234567897").exists()
+    page = first.content.decode()
+    assert existing.get_absolute_url() in page
+    assert "Léa" in page
+    check = AuditEvent.objects.get(action=AuditAction.SEARCH, object_type="client_duplicate_check")
+    assert check.details == {"results": [existing.pk], "elsewhere": False}
+
+    # when the adviser confirms that it is another person
+    second = http.post(reverse("clients:create"), create_form_data(first_name="Léa", confirm_new="on"))
+
+    # then the person is created
+    assert second.status_code == 302
+    assert Client.objects.get(ahv_number="7561234567897").first_name == "Léa"
+
+
+def test_it_only_says_that_a_similar_person_exists_at_another_institution(http_as, rav_adviser, world):
+    # given a similar person known only to the IV-Stelle
+    hidden = ClientFactory(
+        last_name="Beispiel", first_name="Lea", date_of_birth=dt.date(1990, 5, 17), registered=False
+    )
+    RegistrationFactory(client=hidden, institution=world.disability)
+
+    # when the RAV adviser creates Lea Beispiel
+    response = http_as(rav_adviser).post(reverse("clients:create"), create_form_data())
+
+    # then the adviser is asked to check the AHV number, without learning who or where
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Bei einer anderen Institution" in page
+    assert hidden.get_absolute_url() not in page
+    assert hidden.ahv_display not in page
+    assert not Client.objects.filter(ahv_number="7561234567897").exists()
+
+
+def test_it_creates_at_once_when_no_similar_person_exists(http_as, rav_adviser, world):
+    # given a person with the same name but born on another day
+    ClientFactory(last_name="Beispiel", first_name="Lea", date_of_birth=dt.date(1990, 8, 3))
+
+    # when
+    response = http_as(rav_adviser).post(reverse("clients:create"), create_form_data())
+
+    # then no question is asked and no duplicate check is audited
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(object_type="client_duplicate_check").exists()

@@ -75,6 +75,10 @@ class ClientCreateForm(ContactFieldsMixin):
     )
     external_case_number = forms.CharField(label=_("Fallnummer Ihrer Institution"), max_length=50, required=False)
     registered_on = forms.DateField(label=_("angemeldet seit"), widget=DateInput(), required=False)
+    # Shown only next to the likely existing records found on the first attempt (see client_create_view).
+    confirm_new = forms.BooleanField(
+        label=_("Ich habe die Vorschläge geprüft: es ist eine andere Person."), required=False
+    )
 
     field_order = [
         "ahv_number",

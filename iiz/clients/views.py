@@ -23,6 +23,7 @@ from iiz.audit.services import audit_record
 from iiz.cases import selectors as case_selectors
 from iiz.clients import disclosure, forms, selectors, services
 from iiz.clients.models import Consent, Registration
+from iiz.interfaces.matching import similar_persons_for
 from iiz.lib.crypto import decrypt_bytes
 from iiz.lib.forms import form_add_service_errors
 from iiz.organisations.models import Institution, User
@@ -67,7 +68,20 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
         institution=institution,
         initial={"registered_on": timezone.localdate(), "registration_unit": user.unit},
     )
+    similar = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data["confirm_new"]:
+            # A person may already be recorded under another (mistyped) AHV number: ask before creating.
+            similar = similar_persons_for(
+                user=user,
+                last_name=data["last_name"],
+                first_name=data["first_name"],
+                date_of_birth=data["date_of_birth"],
+                municipality_bfs=data["municipality"].bfs_number if data["municipality"] else None,
+                request=request,
+            )
+    if request.method == "POST" and form.is_valid() and not similar:
         data = form.cleaned_data
         try:
             client = services.client_create(
@@ -95,7 +109,9 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s ist erfasst.") % {"name": client.full_name})
             return redirect(client)
-    return render(request, "clients/create.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "clients/create.html", {"form": form, "similar": similar}, status=400 if form.errors else 200
+    )
 
 
 @require_GET
