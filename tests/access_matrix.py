@@ -62,7 +62,7 @@ FORBIDDEN = "403"
 HIDDEN = "404"
 LOGIN = "login"  # a redirect to a login page (the platform's, or the admin's which leads there)
 UNAUTHENTICATED = "401"  # the API without a token
-REDIRECT = "redirect"  # any redirect, and never the page itself
+REDIRECT = "redirect"  # any redirect, and never the page itself (checked on the status code)
 
 
 def _login_paths() -> set[str]:
@@ -79,12 +79,6 @@ def outcome_of(response: HttpResponse, *, method: str) -> str:
     if 200 <= status < 300:
         return OK
     return {401: UNAUTHENTICATED, 403: FORBIDDEN, 404: HIDDEN}.get(status, str(status))
-
-
-def matches(expected: str, actual: str) -> bool:
-    if expected == REDIRECT:
-        return actual in (OK, LOGIN)
-    return expected == actual
 
 
 # ---------------------------------------------------------------------------------------------------------
