@@ -307,7 +307,10 @@ class CaseAccess(ClientAccess):
         return self.is_open and self._is(Role.SPECIALIST, Role.COORDINATOR)
 
     def may_coordinate(self) -> bool:
-        """Schedule meetings, record minutes and agreements, request information (level 2 and 3)."""
+        """Schedule meetings, record minutes, the joint client meeting and agreements (level 2 and 3).
+
+        Requests for information are open to every participant of the case (see the exchange).
+        """
         return self.is_open and self._is(Role.COORDINATOR)
 
     def may_edit_plan(self) -> bool:

@@ -580,7 +580,6 @@ class Entry:
     api: bool = False
     # Whether a hidden object's denial is written to the audit trail (client, case and exchange routes).
     audited: bool = False
-    unaudited: tuple[str, ...] = ()  # kinds whose 404 is not (yet) a logged denial
 
 
 def client_kw(s: Scenario, p: str, k: str) -> dict[str, Any]:
@@ -676,8 +675,6 @@ TABLE: list[Entry] = [
         person_page(),
         CONSENT_KINDS,
         kwargs=with_(client_kw, consent_id=lambda s, p, k: s.consent(p, k).pk),
-        # A refused signed form is a plain 404: the client is seen, so nothing is denied on the client level.
-        unaudited=(UNCONSENTED,),
     ),
     # --- before a case: early detection, target-group check, opening ---
     Entry("cases:list", only(CLIENT_WORK)),
@@ -1142,7 +1139,7 @@ def test_it_decides_access_as_the_rules_say(key: str, persona: str, kind: str, m
     expected = entry.expect(persona, kind)
     actual = outcome_of(response, method=entry.method)
     assert actual == expected, f"{entry.method.upper()} {url} as {persona} ({kind}): {response.status_code}"
-    if entry.audited and expected == HIDDEN and user is not None and kind not in entry.unaudited:
+    if entry.audited and expected == HIDDEN and user is not None:
         assert denials.count() == denials_before + 1, "the denial is not in the audit trail"
 
 

@@ -492,8 +492,10 @@ def test_it_hides_the_signed_form_from_an_institution_the_consent_does_not_name(
         reverse("clients:consent_document", args=[rav_client.public_id, consent_with_document.pk])
     )
 
-    # then
+    # then the form is hidden, and the refused read is in the audit trail
     assert response.status_code == 404
+    denied = AuditEvent.objects.get(action=AuditAction.DENIED, object_type="consent_document", actor=iv_specialist)
+    assert (denied.client_id, denied.object_id) == (rav_client.pk, str(consent_with_document.pk))
 
 
 def test_it_amends_and_revokes_a_consent_through_the_pages(http_as, rav_adviser, rav_client, world):

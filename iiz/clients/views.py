@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from iiz import access
-from iiz.audit.models import AuditAction
+from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
 from iiz.cases import selectors as case_selectors
@@ -301,7 +301,19 @@ def consent_document_view(request: HttpRequest, public_id: str, consent_id: int)
     grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
     client = grant.client
     consent = selectors.consent_get_for_user(user=user, client=client, consent_id=consent_id)
-    if not consent.document or not grant.may_read_consent_document(consent):
+    if not consent.document:
+        raise Http404
+    if not grant.may_read_consent_document(consent):
+        # The person is visible, but the consent does not name the user's institution: a refused read.
+        audit_record(
+            actor=user,
+            action=AuditAction.DENIED,
+            client_id=client.pk,
+            object_type="consent_document",
+            object_id=consent.pk,
+            basis=AuditBasis.NONE,
+            request=request,
+        )
         raise Http404
     audit_record(
         actor=user,

@@ -20,6 +20,7 @@ from xml.parsers import expat  # noqa: S410 - ditto
 
 import xmlschema
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from xmlschema.exceptions import XMLResourceError, XMLResourceForbidden
 
 NS_DELIVERY = "http://www.iiz-zh.ch/xmlns/person-delivery/1"
@@ -157,16 +158,16 @@ def _path_of(element: ElementTree.Element, root: ElementTree.Element) -> tuple[i
 
 
 _BUILTIN_EXPECTED = {
-    "date": "ein Datum JJJJ-MM-TT",
-    "dateTime": "Datum und Uhrzeit JJJJ-MM-TTThh:mm:ss",
-    "gYear": "ein Jahr JJJJ",
-    "gYearMonth": "Jahr und Monat JJJJ-MM",
-    "boolean": "true oder false",
-    "int": "eine ganze Zahl",
-    "integer": "eine ganze Zahl",
-    "unsignedLong": "eine ganze Zahl",
-    "unsignedInt": "eine ganze Zahl",
-    "nonNegativeInteger": "eine ganze Zahl",
+    "date": gettext_lazy("ein Datum JJJJ-MM-TT"),
+    "dateTime": gettext_lazy("Datum und Uhrzeit JJJJ-MM-TTThh:mm:ss"),
+    "gYear": gettext_lazy("ein Jahr JJJJ"),
+    "gYearMonth": gettext_lazy("Jahr und Monat JJJJ-MM"),
+    "boolean": gettext_lazy("true oder false"),
+    "int": gettext_lazy("eine ganze Zahl"),
+    "integer": gettext_lazy("eine ganze Zahl"),
+    "unsignedLong": gettext_lazy("eine ganze Zahl"),
+    "unsignedInt": gettext_lazy("eine ganze Zahl"),
+    "nonNegativeInteger": gettext_lazy("eine ganze Zahl"),
 }
 
 
@@ -203,7 +204,7 @@ def _reason(error: xmlschema.XMLSchemaValidationError) -> str:
     primitive = getattr(validator, "primitive_type", None) or validator
     builtin = _BUILTIN_EXPECTED.get(local_name(getattr(primitive, "name", "") or ""))
     if builtin:
-        return _("«%(value)s» ist ungültig, erwartet wird %(expected)s.") % {"value": value, "expected": builtin}
+        return _("«%(value)s» ist ungültig, erwartet wird %(expected)s.") % {"value": value, "expected": str(builtin)}
     if value:
         return _("«%(value)s» ist kein gültiger Wert.") % {"value": value}
     return _("entspricht nicht dem Schema.")
