@@ -56,3 +56,28 @@ def test_it_merges_and_undoes_a_merge(rav_adviser: User) -> None:
     # then the original state is back
     assert sorted(Registration.objects.filter(client=merge).values_list("pk", flat=True)) == before
     assert keep.registrations.count() == 1
+
+
+def test_it_refuses_a_merge_to_an_institution_that_sees_a_record_only_through_a_case(
+    rav_adviser: User, iv_specialist: User, coordinator: User, world
+) -> None:
+    # given two records of one person: one registered at the IV-Stelle, in a case in which the RAV adviser
+    # takes part, and one registered at the RAV only
+    from django.core.exceptions import PermissionDenied
+
+    from tests import cases_world as cw
+
+    case = cw.case_at_level(3, specialist=iv_specialist, coordinator=coordinator)
+    at_iv = case.client
+    cw.participant_join(case=case, by=coordinator, users=[rav_adviser])
+    at_rav = ClientFactory(registered=False)
+    RegistrationFactory(client=at_rav, institution=world.labour, unit=world.rav_uster)
+
+    # when the RAV adviser, who sees both, merges the IV's record into the RAV's
+    with pytest.raises(PermissionDenied) as refused:
+        clients_merge(actor=rav_adviser, keep=at_rav, merge=at_iv, reason="Doppelt erfasst")
+
+    # then it is refused and nothing moved
+    assert "Koordination" in str(refused.value)
+    assert at_iv.registrations.filter(institution=world.disability).count() == 1
+    assert Registration.objects.filter(client=at_rav).count() == 1

@@ -26,9 +26,10 @@ from rapidfuzz import fuzz
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.services import audit_record
-from iiz.clients.models import Client
+from iiz.clients.models import Client, Registration
 from iiz.interfaces.models_imports import MatchRejection, MergeRecord
 from iiz.lib.ahv import ahv_normalise
+from iiz.organisations.models import Role
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -263,6 +264,29 @@ def _require_both_visible(actor: User, *clients: Client) -> None:
         raise PermissionDenied(_("Sie brauchen Zugang zu beiden Personen, um sie zusammenzuführen."))
 
 
+def _require_merge_right(actor: User, *clients: Client) -> None:
+    """A merge rewrites a person's records for every institution, so seeing both through a case is not enough.
+
+    The user's institution must hold a registration of each record, or the user coordinates for the
+    Geschäftsstelle, the neutral party between institutions, and sees both.
+    """
+    _require_both_visible(actor, *clients)
+    if actor.has_role(Role.COORDINATOR):
+        return
+    registered = set(
+        Registration.objects.filter(
+            client_id__in=[c.pk for c in clients], institution_id=access.own_institution(actor).pk
+        ).values_list("client_id", flat=True)
+    )
+    if any(c.pk not in registered for c in clients):
+        raise PermissionDenied(
+            _(
+                "Zusammenführen darf eine Institution, bei der beide Personen angemeldet sind, oder die "
+                "Koordination der Geschäftsstelle."
+            )
+        )
+
+
 @transaction.atomic
 def match_reject(*, actor: User, first: Client, second: Client) -> MatchRejection:
     """Record that two records are different persons, so they are not proposed again."""
@@ -305,7 +329,7 @@ def clients_merge(*, actor: User, keep: Client, merge: Client, reason: str) -> M
         raise ValidationError(_("Eine Person kann nicht mit sich selbst zusammengeführt werden."))
     if not reason.strip():
         raise ValidationError({"reason": _("Bitte begründen Sie die Zusammenführung.")})
-    _require_both_visible(actor, keep, merge)
+    _require_merge_right(actor, keep, merge)
     moved: dict[str, list[int]] = {}
     for model, field_name in _client_relations():
         rows = model._base_manager.filter(**{field_name: merge})
@@ -332,7 +356,7 @@ def clients_merge_undo(*, actor: User, record: MergeRecord) -> MergeRecord:
     """Give the merged client back exactly what was moved from it."""
     if record.undone_at is not None:
         raise ValidationError(_("Diese Zusammenführung wurde bereits rückgängig gemacht."))
-    _require_both_visible(actor, record.kept)
+    _require_merge_right(actor, record.kept)
     models = {f"{model._meta.label_lower}:{name}": (model, name) for model, name in _client_relations()}
     for key, ids in record.moved.items():
         model, field_name = models[key]
