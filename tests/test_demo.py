@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -56,3 +57,20 @@ def test_client_rows_are_reproducible() -> None:
     assert ahv_numbers(7) == ahv_numbers(7)
     assert people(7) == people(7)
     assert ahv_numbers(7) != ahv_numbers(8)
+
+
+def test_generated_consents_are_dated_when_they_took_effect() -> None:
+    # given / when 200 synthetic clients are generated
+    from django.utils import timezone
+
+    from iiz.clients.models import Consent
+    from iiz.demo.generator import demo_clients_generate
+
+    demo_clients_generate(count=200, seed=11, units=demo_world_build())
+
+    # then each consent counts for the day it took effect, not for the day of the run
+    consents = list(Consent.objects.all())
+    assert len(consents) > 50
+    today = timezone.localdate()
+    assert all(timezone.localdate(c.recorded_at) == min(c.valid_from, today) for c in consents)
+    assert sum(1 for c in consents if timezone.localdate(c.recorded_at) < today - dt.timedelta(days=90)) > 25

@@ -30,7 +30,7 @@ from django.utils.text import slugify
 from stdnum import ean
 
 from iiz.clients.imports import ClientImportRow, ConsentImportRow, RegistrationImportRow
-from iiz.clients.models import REGISTRATION_CATEGORY, Client, DataCategory, Sex
+from iiz.clients.models import REGISTRATION_CATEGORY, Client, Consent, DataCategory, Sex
 from iiz.clients.services import clients_import_batch
 from iiz.demo import names
 from iiz.demo.world import refuse_outside_demo
@@ -520,6 +520,23 @@ def demo_clients_generate(
     created = 0
     for rows in demo_client_rows(count=count, seed=seed, units=units, batch_size=batch_size, today=today):
         created += clients_import_batch(actor=None, rows=rows, source=SOURCE)
+        _consents_dated_when_signed(rows)
         if progress is not None:
             progress(created)
     return created
+
+
+def _consents_dated_when_signed(rows: Sequence[ClientImportRow]) -> None:
+    """Date the synthetic consents to the morning they took effect, not to the run that generated them.
+
+    Recording stamps a consent with the current time, which is right for a real import. Synthetic history
+    recorded that way would put every consent into the current quarter of the steering figures.
+    """
+    now = timezone.now()
+    zurich = timezone.get_current_timezone()
+    consents = list(
+        Consent.objects.filter(client__ahv_number__in=[row.ahv_number for row in rows]).only("pk", "valid_from")
+    )
+    for consent in consents:
+        consent.recorded_at = min(dt.datetime.combine(consent.valid_from, dt.time(10), tzinfo=zurich), now)
+    Consent.objects.bulk_update(consents, ["recorded_at"], batch_size=1000)
