@@ -36,6 +36,7 @@ from hypothesis import settings as hypothesis_settings
 from iiz.clients.models import Client
 from iiz.organisations.models import Institution, InstitutionKind, OrganisationalUnit, User
 from tests.access_matrix import pytest_terminal_summary  # noqa: F401 - the hook is registered here
+from tests.api_world import api_a, api_b, fresh_rate_limits, token_a, token_b  # noqa: F401 - shared API fixtures
 from tests.ci_flags import pytest_runtest_makereport  # noqa: F401 - the hook is registered here
 from tests.factories import ClientFactory, RegistrationFactory, partner
 

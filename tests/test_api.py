@@ -22,67 +22,14 @@ from iiz.audit.models import AuditAction, AuditEvent
 from iiz.cases.models import AgreementStatus
 from iiz.clients.models import Client, Consent, DataCategory, Registration
 from iiz.exchange.models import Message, MessageKind
-from iiz.interfaces.models import Scope
-from iiz.interfaces.services import IssuedToken, api_token_issue
 from iiz.organisations.models import Institution, User
 from tests import cases_world
+from tests.api_world import api_client, problem, token_for
 from tests.factories import CaseFactory, ClientFactory, ConsentFactory, RegistrationFactory, ahv_from_serial
 
-PROBLEM = "application/problem+json"
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-ALL_SCOPES = list(Scope.values)
 
-
-def token_for(institution: Institution, *, scopes: list[str] | None = None, **kwargs: object) -> IssuedToken:
-    """A token of the institution, issued by the demo administrator through the service."""
-    admin = User.objects.get(username="admin")
-    return api_token_issue(
-        actor=admin,
-        institution=institution,
-        name=f"System {institution.short_name}",
-        scopes=ALL_SCOPES if scopes is None else scopes,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
-def api_client(key: str) -> HttpClient:
-    return HttpClient(headers={"Authorization": f"Bearer {key}"})
-
-
-def problem(response) -> dict:
-    assert response["Content-Type"] == PROBLEM, response.content
-    body = response.json()
-    assert {"type", "title", "status", "detail", "instance"} <= set(body)
-    assert body["status"] == response.status_code
-    return body
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # The rate limit counts in the cache; each test starts with a clean slate.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def token_a(world) -> IssuedToken:
-    return token_for(world.labour)
-
-
-@pytest.fixture
-def token_b(world) -> IssuedToken:
-    return token_for(world.disability)
-
-
-@pytest.fixture
-def api_a(token_a) -> HttpClient:
-    return api_client(token_a.key)
-
-
-@pytest.fixture
-def api_b(token_b) -> HttpClient:
-    return api_client(token_b.key)
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 @pytest.fixture

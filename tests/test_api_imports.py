@@ -18,7 +18,6 @@ import zipfile
 import openpyxl
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -34,38 +33,14 @@ from iiz.interfaces.models import Scope
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from iiz.interfaces.services import IssuedToken
 from iiz.organisations.models import Municipality
+from tests.api_world import api_client, problem, token_for
 from tests.factories import ahv_from_serial
-from tests.test_api import api_client, problem, token_for
 
 HEADER = "AHV-Nummer;Name;Vorname;Geburtsdatum;Geschlecht;BFS-Nr.;angemeldet seit;Fallnummer"
 IMPORTS = "/api/v1/imports/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def token_a(world) -> IssuedToken:
-    return token_for(world.labour)
-
-
-@pytest.fixture
-def api_a(token_a) -> HttpClient:
-    return api_client(token_a.key)
-
-
-@pytest.fixture
-def token_b(world) -> IssuedToken:
-    return token_for(world.disability)
-
-
-@pytest.fixture
-def api_b(token_b) -> HttpClient:
-    return api_client(token_b.key)
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 @pytest.fixture

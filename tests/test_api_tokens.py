@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -13,14 +12,9 @@ from django.utils import timezone
 from iiz.audit.models import AuditAction, AuditEvent
 from iiz.interfaces import services
 from iiz.interfaces.models import ApiToken, Scope
-from tests.test_api import api_client, problem, token_for
+from tests.api_world import api_client, problem, token_for
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def test_it_stores_only_a_hash_of_the_secret(world):

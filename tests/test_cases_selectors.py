@@ -425,7 +425,7 @@ def test_it_lists_the_follow_on_case_of_a_returning_person(iv_specialist: User) 
 def test_it_leaves_the_service_accounts_of_api_tokens_out_of_the_meeting_invitations(world: World) -> None:
     # given a token of RAV Uster, whose service account has the case-worker role
     from iiz.cases.forms.fields import meeting_invitable_users
-    from tests.test_api import token_for
+    from tests.api_world import token_for
 
     issued = token_for(world.labour, unit=world.rav_uster)
     # when the invitation list of a case-team meeting is built

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests import cases_world
-from tests.test_api import token_for
+from tests.api_world import token_for
 
 CHECKS = [
     not_a_server_error,

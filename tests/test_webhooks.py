@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
@@ -29,7 +28,7 @@ from iiz.interfaces.webhooks import (
     webhooks_retry_due,
 )
 from tests import cases_world
-from tests.test_api import api_client, problem, token_for
+from tests.api_world import api_client, problem, token_for
 
 ALL_EVENTS = list(WebhookEvent.values)
 
@@ -75,11 +74,7 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def subscribe(admin, institution, url: str, events=ALL_EVENTS) -> tuple[WebhookSubscription, str]:
