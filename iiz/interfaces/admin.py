@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from iiz.interfaces import services
 from iiz.interfaces.models import ApiToken, Scope, WebhookDelivery, WebhookEvent, WebhookSubscription
+from iiz.lib.admin import ReadOnlyAdmin
 from iiz.organisations.models import Institution, OrganisationalUnit, User
 
 
@@ -229,7 +230,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """The delivery log, read only."""
 
     list_display = ["created_at", "event", "case_reference", "subscription", "status", "attempts", "last_status_code"]
@@ -237,12 +238,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["subscription__institution"]
     search_fields = ["case_reference", "public_id"]
     readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from iiz import access
+from iiz.lib.admin import ReadOnlyAdmin
 from iiz.steering.models import CostBenefitParameter, SteeringReport
 
 
@@ -43,7 +44,7 @@ class CostBenefitParameterAdmin(admin.ModelAdmin):
 
 
 @admin.register(SteeringReport)
-class SteeringReportAdmin(admin.ModelAdmin):
+class SteeringReportAdmin(ReadOnlyAdmin):
     list_display = ["period", "audience", "format", "status", "progress", "created_by", "created_at", "finished_at"]
     list_filter = ["status", "audience", "format"]
     list_select_related = ["created_by"]
@@ -54,12 +55,3 @@ class SteeringReportAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _administrator(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
