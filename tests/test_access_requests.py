@@ -170,3 +170,20 @@ def test_it_shows_the_register_with_a_fixed_number_of_queries(http_as, coordinat
     # then it needs no more queries
     assert response.status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_it_pages_the_register(http_as, coordinator: User) -> None:
+    # given 26 requests, one more than a page holds
+    http = http_as(coordinator)
+    for number in range(26):
+        http.post(LIST, form_data(None, reference=f"DSG-{number:03}"))
+
+    # when the first and the second page are opened
+    first = http.get(LIST).content.decode()
+    second = http.get(LIST, {"seite": 2}).content.decode()
+
+    # then the first links to the second, which holds the one left over
+    assert 'href="?seite=2"' in first
+    assert "Seite 1 von 2" in first
+    assert 'href="?seite=1"' in second
+    assert second.count("DSG-0") == 1
