@@ -299,6 +299,54 @@ def test_it_records_a_person_registered_with_the_tokens_institution(api_a, token
     assert created.actor_username == token_a.token.service_user.username
 
 
+LAURA = {
+    "ahv_number": ahv_from_serial(777_000_002),
+    "first_name": "Laura",
+    "last_name": "Neu",
+    "date_of_birth": "1985-06-01",
+    "sex": "female",
+}
+
+
+def test_it_answers_a_likely_existing_record_with_its_candidates_and_creates_once_confirmed(api_a, world):
+    # given Laura Neu, born 01.06.1985, registered at the RAV under another AHV number
+    existing = ClientFactory(first_name="Laura", last_name="Neu", date_of_birth=dt.date(1985, 6, 1), registered=False)
+    RegistrationFactory(client=existing, institution=world.labour, unit=world.rav_uster)
+
+    # when the RAV's system records "Laura Neu" again
+    first = api_a.post("/api/v1/clients/", data=LAURA, content_type="application/json")
+
+    # then it is a 409 naming the existing record with its score, and nothing is created
+    assert first.status_code == 409
+    body = problem(first)
+    assert body["type"] == "urn:iiz:problem:likely-duplicate"
+    assert [c["id"] for c in body["candidates"]] == [str(existing.public_id)]
+    assert body["candidates"][0]["score"] >= 85
+    assert body["elsewhere"] is False
+    assert not Client.objects.filter(ahv_number=LAURA["ahv_number"]).exists()
+
+    # when the system confirms that it is another person
+    second = api_a.post("/api/v1/clients/", data={**LAURA, "confirm_new": True}, content_type="application/json")
+
+    # then the person is created
+    assert second.status_code == 201, second.content
+    assert Client.objects.filter(ahv_number=LAURA["ahv_number"]).exists()
+
+
+def test_it_names_no_candidate_held_only_by_another_institution(api_a, world):
+    # given a similar person registered at the IV-Stelle only
+    hidden = ClientFactory(first_name="Laura", last_name="Neu", date_of_birth=dt.date(1985, 6, 1), registered=False)
+    RegistrationFactory(client=hidden, institution=world.disability)
+
+    # when the RAV's system records Laura Neu
+    response = api_a.post("/api/v1/clients/", data=LAURA, content_type="application/json")
+
+    # then it learns only that such a record exists elsewhere
+    body = problem(response)
+    assert (response.status_code, body["candidates"], body["elsewhere"]) == (409, [], True)
+    assert str(hidden.public_id) not in response.content.decode()
+
+
 def test_it_refuses_a_second_person_with_the_same_ahv_number(api_a, rav_client):
     # when A records a person whose AHV number exists
     response = api_a.post(

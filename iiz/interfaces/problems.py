@@ -121,6 +121,7 @@ def problem_response(
     errors: list[dict[str, str | None]] | None = None,
     slug: str | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     default_slug, title = _titles().get(status_code, ("error", _("Fehler")))
     body: dict[str, Any] = {
@@ -132,6 +133,8 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    # Extension members of a particular problem type (RFC 9457, section 3.2).
+    body.update(extensions or {})
     return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 

@@ -55,6 +55,11 @@ class ProblemErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
+class LikelyDuplicateSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The public id of the existing client.")
+    score = serializers.IntegerField(min_value=0, max_value=100)
+
+
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details."""
 
@@ -64,6 +69,15 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField(help_text="The path that was requested.")
     errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+    candidates = LikelyDuplicateSerializer(
+        many=True,
+        required=False,
+        help_text="With urn:iiz:problem:likely-duplicate: the existing records you may see that may be this person.",
+    )
+    elsewhere = serializers.BooleanField(
+        required=False,
+        help_text="With urn:iiz:problem:likely-duplicate: another institution holds a record that may be this person.",
+    )
 
 
 class InstitutionRefSerializer(serializers.Serializer):
@@ -195,6 +209,14 @@ class ClientCreateSerializer(InputSerializer):
     )
     external_case_number = _plain_text(50, required=False, default="")
     registered_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+    confirm_new = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Without it, a person born on the same (or swapped) day with a close name is answered with 409 "
+            "likely-duplicate and its candidates. Send true after checking them to create the person anyway."
+        ),
+    )
 
     def validate_municipality_bfs(self, value: int | None) -> Municipality | None:
         return municipality_from_bfs(value)

@@ -33,8 +33,10 @@ from iiz.clients.selectors import client_access_get, client_file_for_user
 from iiz.interfaces import selectors
 from iiz.interfaces.conditional import detail_response, if_match_require
 from iiz.interfaces.filters import ClientFilter, StrictOrderingFilter
+from iiz.interfaces.matching import similar_persons_for
 from iiz.interfaces.models import Scope
 from iiz.interfaces.permissions import HasScope
+from iiz.interfaces.problems import problem_response
 from iiz.interfaces.schema import LANGUAGES
 from iiz.interfaces.serializers import (
     ClientContactUpdateSerializer,
@@ -169,6 +171,32 @@ class ClientListView(ApiView):
     def post(self, request: Request) -> Response:
         user = actor(request)
         data = validated(ClientCreateSerializer, request)
+        if not data["confirm_new"]:
+            municipality = data.get("municipality_bfs")
+            similar = similar_persons_for(
+                user=user,
+                last_name=data["last_name"],
+                first_name=data["first_name"],
+                date_of_birth=data["date_of_birth"],
+                municipality_bfs=municipality.bfs_number if municipality else None,
+                request=http(request),
+            )
+            if similar:
+                return problem_response(
+                    status_code=409,
+                    slug="likely-duplicate",
+                    detail=_(
+                        "Diese Person ist vermutlich schon erfasst. Prüfen Sie die Kandidaten und senden Sie "
+                        "«confirm_new»: true, wenn es eine andere Person ist."
+                    ),
+                    instance=request.path,
+                    extensions={
+                        "candidates": [
+                            {"id": str(client.public_id), "score": found.score} for client, found in similar.visible
+                        ],
+                        "elsewhere": similar.elsewhere,
+                    },
+                )
         client = client_services.client_create(
             actor=user,
             ahv_number=data["ahv_number"],
