@@ -81,3 +81,32 @@ def test_it_refuses_a_merge_to_an_institution_that_sees_a_record_only_through_a_
     assert "Koordination" in str(refused.value)
     assert at_iv.registrations.filter(institution=world.disability).count() == 1
     assert Registration.objects.filter(client=at_rav).count() == 1
+
+
+def test_it_leads_from_the_client_page_to_the_duplicates_and_merges_there(http_as, rav_adviser: User, world) -> None:
+    # given two records of Jürg Müller, both registered at RAV Uster
+    from django.urls import reverse
+
+    from iiz.interfaces.models_imports import MergeRecord
+
+    keep = ClientFactory(first_name="Jürg", last_name="Müller", date_of_birth=dt.date(1980, 3, 7), registered=False)
+    other = ClientFactory(first_name="Juerg", last_name="Mueller", date_of_birth=dt.date(1980, 3, 7), registered=False)
+    for client in (keep, other):
+        RegistrationFactory(client=client, institution=world.labour, unit=world.rav_uster)
+    http = http_as(rav_adviser)
+
+    # when the adviser follows the link on the client page and merges the other record
+    candidates_url = reverse("imports:candidates", args=[keep.public_id])
+    assert candidates_url in http.get(keep.get_absolute_url()).content.decode()
+    listed = http.get(candidates_url).content.decode()
+    merged = http.post(
+        reverse("imports:decide", args=[keep.public_id, other.public_id]),
+        {"decision": "merge", "reason": "Zweimal erfasst"},
+    )
+
+    # then the other record was listed, and its registration now belongs to the kept one
+    assert other.full_name in listed
+    assert merged.status_code == 302
+    assert not Registration.objects.filter(client=other).exists()
+    assert Registration.objects.filter(client=keep).count() == 2
+    assert MergeRecord.objects.get().reason == "Zweimal erfasst"
