@@ -110,3 +110,23 @@ def test_it_leads_from_the_client_page_to_the_duplicates_and_merges_there(http_a
     assert not Registration.objects.filter(client=other).exists()
     assert Registration.objects.filter(client=keep).count() == 2
     assert MergeRecord.objects.get().reason == "Zweimal erfasst"
+
+
+def test_it_asks_for_the_reason_of_a_merge_on_the_page(http_as, rav_adviser: User, world) -> None:
+    # given two records of one person at the RAV
+    from django.urls import reverse
+
+    keep = ClientFactory(registered=False)
+    other = ClientFactory(registered=False)
+    for client in (keep, other):
+        RegistrationFactory(client=client, institution=world.labour, unit=world.rav_uster)
+
+    # when the merge is sent without a reason
+    response = http_as(rav_adviser).post(
+        reverse("imports:decide", args=[keep.public_id, other.public_id]), {"decision": "merge"}, follow=True
+    )
+
+    # then the page says why, and nothing moved
+    assert response.status_code == 200
+    assert "Bitte begründen Sie die Zusammenführung." in response.content.decode()
+    assert Registration.objects.filter(client=other).count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -43,8 +43,9 @@ def merge_decide(request: HttpRequest, public_id: uuid.UUID, other_id: uuid.UUID
             )
         else:
             match_reject(actor=request.user, first=client, second=other)  # type: ignore[arg-type]
-    except (ValidationError, PermissionDenied) as error:
-        raise PermissionDenied(str(error)) from error
+    except ValidationError as error:
+        # A missing reason, or the same record twice: said on the page, nothing changed.
+        messages.error(request, " ".join(error.messages))
     return redirect("imports:candidates", public_id=client.public_id)
 
 
