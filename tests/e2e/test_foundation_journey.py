@@ -184,3 +184,30 @@ def test_it_lets_the_coordinator_answer_an_access_request_without_a_case(page: P
         assert handle.read(5) == b"%PDF-"
     expect(page.locator("h1")).to_have_text("Auskunft an die betroffene Person")
     assert {"register": register, "report": blocking_violations(page)} == {"register": [], "report": []}
+
+
+def test_it_asks_before_recording_a_person_who_is_likely_recorded_already(page: Page, rav_clients: list):
+    # given the RAV adviser records Anna Muster again, with her birth date and a new AHV number
+    anna = rav_clients[0]
+    sign_in(page)
+    page.goto("/klienten/neu/")
+    page.fill("#id_ahv_number", "756.1234.5678.97")
+    page.fill("#id_last_name", "Muster")
+    page.fill("#id_first_name", "Anna")
+    page.fill("#id_date_of_birth", anna.date_of_birth.isoformat())
+    page.select_option("#id_sex", "female")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+    # when the adviser looks at the question and confirms that it is another person
+    expect(page.locator("#similar-heading")).to_be_visible()
+    expect(page.locator(f'a[href="{anna.get_absolute_url()}"]')).to_be_visible()
+    question = blocking_violations(page)
+    page.check("#id_confirm_new")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+    # then the typed data were kept, the person is recorded, and the question page passes the scan
+    expect(page.locator("h1")).to_have_text("Muster, Anna")
+    assert anna.get_absolute_url() not in page.url
+    assert question == []
