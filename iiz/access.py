@@ -219,6 +219,12 @@ class ClientAccess:
             return True
         return any(i.pk == self.institution_id for i in consent.institutions.all())
 
+    @property
+    def is_read_only(self) -> bool:
+        """An access request opens the file for the right-of-access report only: nothing may be changed or
+        passed on through it (no registration, consent, screening, case or export)."""
+        return self.basis == AuditBasis.ACCESS_REQUEST
+
     def audit_details(self) -> dict[str, object]:
         return {"consents_used": sorted(self.consent_ids_used)} if self.consent_ids_used else {}
 
@@ -412,11 +418,20 @@ def case_access_for(*, user: User, case: Case) -> CaseAccess | None:
 
 
 def client_access_required(*, user: User, client: Client) -> ClientAccess:
-    """For services: the user's access to the client, or PermissionDenied."""
+    """For services that change a client's data: the user's access to the client, or PermissionDenied."""
     grant = client_access_for(user=user, client=client)
     if grant is None:
         raise PermissionDenied
+    refuse_if_read_only(grant)
     return grant
+
+
+def refuse_if_read_only(grant: ClientAccess) -> None:
+    """Changes and disclosures to others need more than an access request's grant (see ClientAccess.is_read_only)."""
+    if grant.is_read_only:
+        raise PermissionDenied(
+            _("Das Auskunftsbegehren öffnet die Akte nur für die Auskunft an die Person, nicht für Änderungen.")
+        )
 
 
 def case_access_required(*, user: User, case: Case) -> CaseAccess:

@@ -187,3 +187,36 @@ def test_it_pages_the_register(http_as, coordinator: User) -> None:
     assert "Seite 1 von 2" in first
     assert 'href="?seite=1"' in second
     assert second.count("DSG-0") == 1
+
+
+def test_it_opens_the_file_for_the_report_only_never_for_changes_or_exports(
+    http_as, coordinator: User, rav_client: Client, world
+) -> None:
+    # given an open access request for a person the coordinator has no case with
+    from iiz.clients.models import Consent, Registration
+
+    http = http_as(coordinator)
+    http.post(LIST, form_data(rav_client))
+    registrations, consents = Registration.objects.count(), Consent.objects.count()
+    public_id = rav_client.public_id
+
+    # when the coordinator tries to register the person, record a consent or export the person as eCH
+    registered = http.post(
+        reverse("clients:registration_create", args=[public_id]),
+        {"unit": coordinator.unit.pk, "registered_on": timezone.localdate().isoformat()},
+    )
+    consented = http.post(
+        reverse("clients:consent_create", args=[public_id]),
+        {
+            "institutions": [world.coordination.pk],
+            "categories": ["personal"],
+            "purpose": "Abklärung",
+            "valid_from": timezone.localdate().isoformat(),
+        },
+    )
+    exported = http.get(reverse("clients:ech_export", args=[public_id]))
+
+    # then each is refused and nothing was written; the report itself still answers
+    assert (registered.status_code, consented.status_code, exported.status_code) == (403, 403, 403)
+    assert (Registration.objects.count(), Consent.objects.count()) == (registrations, consents)
+    assert http.get(disclosure_url(rav_client)).status_code == 200

@@ -239,9 +239,7 @@ def consent_record(
     request: HttpRequest | None = None,
 ) -> Consent:
     """Record a client's consent, or a new version of one; the previous version stays readable."""
-    grant = access.client_access_for(user=actor, client=client)
-    if grant is None:
-        raise PermissionDenied
+    grant = access.client_access_required(user=actor, client=client)
     institution_list = list(institutions)
     if not institution_list:
         raise ValidationError({"institutions": _("Wählen Sie mindestens eine Institution.")}, code="required")
@@ -292,9 +290,7 @@ def consent_record(
 @transaction.atomic
 def consent_revoke(*, actor: User, consent: Consent, reason: str, request: HttpRequest | None = None) -> Consent:
     """Record that the client revoked the consent. Access it granted ends at once, for the future."""
-    grant = access.client_access_for(user=actor, client=consent.client)
-    if grant is None:
-        raise PermissionDenied
+    grant = access.client_access_required(user=actor, client=consent.client)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.revoked_at is not None:
         raise ValidationError(_("Diese Einwilligung ist bereits widerrufen."), code="already_revoked")

@@ -159,7 +159,9 @@ def client_contact_view(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def registration_create_view(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _require_client_work(request)
-    client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)
+    grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
+    access.refuse_if_read_only(grant)
+    client = grant.client
     institution = _own_institution(user)
     form = forms.RegistrationForm(
         request.POST or None,

@@ -217,6 +217,7 @@ def client_ech_export(
     """One client as a delivery, as the user may see them; 404 (logged) when hidden, like the client page."""
     recipient_id = _validate_recipient(recipient_id)
     grant = client_access_get(user=user, public_id=public_id, request=request)
+    access.refuse_if_read_only(grant)
     client = grant.client
     if client.anonymised_on is not None:
         raise ValidationError(_("Die Person ist anonymisiert: es gibt keine Personendaten zu exportieren."))
