@@ -174,17 +174,6 @@ def candidates_for(
     )
 
 
-@dataclass(frozen=True)
-class SimilarPersons:
-    """Likely existing records of a person about to be created: those the user may see, and whether others exist."""
-
-    visible: list[tuple[Client, Candidate]]
-    elsewhere: bool
-
-    def __bool__(self) -> bool:
-        return bool(self.visible) or self.elsewhere
-
-
 def similar_persons_for(
     *,
     user: User,
@@ -193,10 +182,11 @@ def similar_persons_for(
     date_of_birth: dt.date,
     municipality_bfs: int | None,
     request: HttpRequest | None = None,
-) -> SimilarPersons:
-    """Before a person is created with a new AHV number: clients born on the same (or swapped) day whose name is
-    close enough to be the same person. The user sees the ones of their own institution or cases; of the others
-    they learn only that one exists, so that they check the AHV number with the person, not who or where."""
+) -> list[tuple[Client, Candidate]]:
+    """Before a person is created with a new AHV number: clients the user may see, born on the same (or
+    swapped) day, whose name is close enough to be the same person. Records the user may not see are never
+    hinted at: a name and a birth date must not tell whether someone is known to the IV or a social service.
+    """
     found = CandidateIndex.born_on([date_of_birth]).candidates(
         last_name=last_name,
         first_name=first_name,
@@ -204,29 +194,24 @@ def similar_persons_for(
         municipality_bfs=municipality_bfs,
         minimum=LIKELY_DUPLICATE,
     )
-    visible = {
-        c.pk: c
-        for c in access.clients_visible_to(user=user)
-        .filter(pk__in=[f.client_id for f in found])
-        .select_related("municipality")
-    }
+    if not found:
+        return []
+    ids = [f.client_id for f in found]
+    visible = {c.pk: c for c in access.clients_visible_to(user=user).filter(pk__in=ids).select_related("municipality")}
     merged = set(
-        MergeRecord.objects.filter(undone_at__isnull=True, merged_id__in=[f.client_id for f in found]).values_list(
-            "merged_id", flat=True
-        )
+        MergeRecord.objects.filter(undone_at__isnull=True, merged_id__in=ids).values_list("merged_id", flat=True)
     )
     shown = [(visible[f.client_id], f) for f in found if f.client_id in visible and f.client_id not in merged]
-    elsewhere = any(f.client_id not in visible and f.client_id not in merged for f in found)
-    if shown or elsewhere:
+    if shown:
         # Showing the records is a search of the user's: audited like one, with what it found.
         audit_record(
             actor=user,
             action=AuditAction.SEARCH,
             object_type="client_duplicate_check",
-            details={"results": [client.pk for client, _found in shown], "elsewhere": elsewhere},
+            details={"results": [client.pk for client, _found in shown]},
             request=request,
         )
-    return SimilarPersons(visible=shown, elsewhere=elsewhere)
+    return shown
 
 
 def _pair(first: Client, second: Client) -> tuple[int, int]:

@@ -74,10 +74,6 @@ class ProblemSerializer(serializers.Serializer):
         required=False,
         help_text="With urn:iiz:problem:likely-duplicate: the existing records you may see that may be this person.",
     )
-    elsewhere = serializers.BooleanField(
-        required=False,
-        help_text="With urn:iiz:problem:likely-duplicate: another institution holds a record that may be this person.",
-    )
 
 
 class InstitutionRefSerializer(serializers.Serializer):
@@ -213,8 +209,9 @@ class ClientCreateSerializer(InputSerializer):
         required=False,
         default=False,
         help_text=(
-            "Without it, a person born on the same (or swapped) day with a close name is answered with 409 "
-            "likely-duplicate and its candidates. Send true after checking them to create the person anyway."
+            "Without it, a person born on the same (or swapped) day with a close name whom your institution "
+            "may see is answered with 409 likely-duplicate and its candidates. Send true after checking them "
+            "to create the person anyway."
         ),
     )
 

@@ -191,10 +191,7 @@ class ClientListView(ApiView):
                     ),
                     instance=request.path,
                     extensions={
-                        "candidates": [
-                            {"id": str(client.public_id), "score": found.score} for client, found in similar.visible
-                        ],
-                        "elsewhere": similar.elsewhere,
+                        "candidates": [{"id": str(client.public_id), "score": found.score} for client, found in similar]
                     },
                 )
         client = client_services.client_create(
