@@ -545,3 +545,30 @@ def test_it_refuses_a_user_of_another_institution_in_the_command(tmp_path, rav_a
             str(tmp_path / "x.xml"),
         )
     assert not (tmp_path / "x.xml").exists()
+
+
+@pytest.mark.parametrize("shape", ["deep", "wide", "foreign_root_child"])
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_it_refuses_a_document_deeper_or_wider_than_any_delivery_at_once(
+    shape, size, rav_adviser, rav_client, django_capture_on_commit_callbacks
+):
+    # given a genuine message with 2,000 nested or 5,000 sibling elements in its person, or a foreign element
+    # under the root; "large" is padded past the size above which deliveries are validated lazily
+    text = _message(rav_adviser, rav_client)
+    junk = {
+        "deep": "<iiz:x>" * 2000 + "</iiz:x>" * 2000,
+        "wide": "<iiz:x/>" * 5000,
+        "foreign_root_child": "",
+    }[shape]
+    text = text.replace("</iiz:personIdentification>", "</iiz:personIdentification>" + junk)
+    if shape == "foreign_root_child":
+        text = text.replace("</iiz:deliveryHeader>", "</iiz:deliveryHeader><iiz:x/>")
+    if size == "large":
+        text = text.replace("</iiz:delivery>", "<!--" + "x" * 2_200_000 + "--></iiz:delivery>")
+
+    # when it is imported
+    batch = _import(rav_adviser, text.encode(), django_capture_on_commit_callbacks)
+
+    # then the batch is refused with a reason, not left checking, and nothing is written
+    assert batch.status == ImportStatus.REJECTED
+    assert "keine iiz-Personenlieferung" in batch.file_error, batch.file_error

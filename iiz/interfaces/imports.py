@@ -14,6 +14,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ from iiz.organisations.models import Municipality
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1000
 # How long the cache keeps the progress of an apply step that a worker is running.
@@ -566,6 +569,11 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
         batch.status = ImportStatus.REJECTED
     except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, ElementTree.ParseError) as error:
         batch.file_error = _("Die Datei kann nicht gelesen werden: %(error)s") % {"error": error}
+        batch.status = ImportStatus.REJECTED
+    except Exception:
+        # Whatever else a crafted file may raise in a reader: the batch is refused, never left checking.
+        logger.exception("Import batch %s: the file could not be checked", batch.pk)
+        batch.file_error = _("Die Datei kann nicht gelesen werden.")
         batch.status = ImportStatus.REJECTED
     else:
         batch.counts = {

@@ -50,6 +50,24 @@ class _Forbidden(Exception):
     pass
 
 
+class _TooComplex(Exception):
+    """Deeper or wider than any delivery: refused while parsing, before a validator builds an error per element."""
+
+
+# A delivery is a few levels deep and a person has a few dozen elements; only the root holds many (the persons).
+MAX_DEPTH = 16
+MAX_CHILDREN = 200
+
+
+def _too_complex_error() -> EchDocumentError:
+    return EchDocumentError(
+        _(
+            "Die Datei ist keine iiz-Personenlieferung: sie ist tiefer verschachtelt oder enthält mehr Elemente "
+            "an einer Stelle, als eine Lieferung haben kann."
+        )
+    )
+
+
 class _LineElement(ElementTree.Element):
     """An element that knows the line it starts on (the C element takes no extra attributes)."""
 
@@ -101,16 +119,34 @@ def _iterparse(source: Any, events: Any = None) -> Iterator[tuple[str, Any]]:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     builder = ElementTree.TreeBuilder(element_factory=_LineElement)
     queue: list[tuple[str, Any]] = []
+    # The number of children seen so far of each open element, root first.
+    children: list[int] = []
+    delivery = "{" + NS_DELIVERY + "}delivery"
+    root_children = {"{" + NS_DELIVERY + "}deliveryHeader", "{" + NS_DELIVERY + "}person"}
+    roots: list[str] = []
 
     def qualified(name: str) -> str:
         return "{" + name if "}" in name else name
 
     def start(name: str, attributes: dict[str, str]) -> None:
+        if children:
+            children[-1] += 1
+            # Under a delivery only its header and persons (another root is refused by the caller).
+            if len(children) == 1 and roots[0] == delivery and qualified(name) not in root_children:
+                raise _TooComplex
+            if len(children) > 1 and children[-1] > MAX_CHILDREN:
+                raise _TooComplex
+        else:
+            roots.append(qualified(name))
+        children.append(0)
+        if len(children) > MAX_DEPTH:
+            raise _TooComplex
         element = builder.start(qualified(name), {qualified(k): v for k, v in attributes.items()})
         element.sourceline = parser.CurrentLineNumber  # type: ignore[attr-defined]
         queue.append(("start", element))
 
     def end(name: str) -> None:
+        children.pop()
         queue.append(("end", builder.end(qualified(name))))
 
     def start_ns(prefix: str | None, uri: str) -> None:
@@ -272,6 +308,8 @@ def _resource(stream: IO[bytes], *, lazy: bool) -> xmlschema.XMLResource:
                 "Sicherheitsgründen nicht erlaubt."
             )
         ) from error
+    except _TooComplex as error:
+        raise _too_complex_error() from error
     except XMLResourceError as error:
         # xmlschema's own guards: its defusing, the maximum depth and number of elements.
         raise EchDocumentError(
@@ -303,6 +341,12 @@ def validate_delivery(stream: IO[bytes], *, lazy: bool | None = None) -> Element
         raise EchDocumentError(
             _("Die Datei ist kein gültiges XML (Zeile %(line)s, Spalte %(column)s).")
             % {"line": error.lineno, "column": error.offset + 1}
+        ) from error
+    except _TooComplex as error:
+        raise _too_complex_error() from error
+    except XMLResourceError as error:
+        raise EchDocumentError(
+            _("Die Datei kann nicht gelesen werden: sie ist zu gross, zu tief verschachtelt oder enthält Entitäten.")
         ) from error
     if first is not None:
         raise EchDocumentError(_describe_lazy(first) if lazy else _describe(first, root))
