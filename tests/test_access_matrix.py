@@ -817,7 +817,7 @@ TABLE: list[Entry] = [
         lambda s, p, k: {"public_id": (s.f_batch if k == FOREIGN else s.batch[s.mine(p)]).public_id},
     ),
     # Duplicates are looked up among the persons one sees: for roles without client work nobody exists.
-    Entry("imports:candidates", only(CLIENT_WORK, otherwise=HIDDEN), OWN_FOREIGN, client_kw),
+    Entry("imports:candidates", only(CLIENT_WORK, otherwise=HIDDEN), OWN_FOREIGN, client_kw, audited=True),
     Entry(
         "imports:decide",
         only(CLIENT_CREATE, otherwise=HIDDEN),

@@ -220,3 +220,22 @@ def test_it_opens_the_file_for_the_report_only_never_for_changes_or_exports(
     assert (registered.status_code, consented.status_code, exported.status_code) == (403, 403, 403)
     assert (Registration.objects.count(), Consent.objects.count()) == (registrations, consents)
     assert http.get(disclosure_url(rav_client)).status_code == 200
+
+
+def test_it_audits_who_looked_at_the_register_and_whom_it_showed(
+    http_as, coordinator: User, rav_client: Client
+) -> None:
+    # given a request of Anna Muster
+    http = http_as(coordinator)
+    http.post(LIST, form_data(rav_client))
+
+    # when the register is opened
+    http.get(LIST)
+
+    # then the read is in the audit trail, naming the person shown
+    read = AuditEvent.objects.filter(object_type="access_request_register", actor=coordinator).latest("id")
+    assert (read.action, read.basis, read.details["results"]) == (
+        AuditAction.READ,
+        AuditBasis.ACCESS_REQUEST,
+        [rav_client.pk],
+    )

@@ -130,3 +130,28 @@ def test_it_asks_for_the_reason_of_a_merge_on_the_page(http_as, rav_adviser: Use
     assert response.status_code == 200
     assert "Bitte begründen Sie die Zusammenführung." in response.content.decode()
     assert Registration.objects.filter(client=other).count() == 1
+
+
+def test_it_audits_the_duplicates_shown_and_logs_an_outsiders_attempt(
+    http_as, rav_adviser: User, biz_adviser: User, world
+) -> None:
+    # given two records of one person at the RAV
+    from django.urls import reverse
+
+    from iiz.audit.models import AuditAction, AuditEvent
+
+    keep = ClientFactory(first_name="Jürg", last_name="Müller", date_of_birth=dt.date(1980, 3, 7), registered=False)
+    other = ClientFactory(first_name="Juerg", last_name="Mueller", date_of_birth=dt.date(1980, 3, 7), registered=False)
+    for client in (keep, other):
+        RegistrationFactory(client=client, institution=world.labour, unit=world.rav_uster)
+    url = reverse("imports:candidates", args=[keep.public_id])
+
+    # when the adviser and an outsider open the duplicates page
+    shown = http_as(rav_adviser).get(url)
+    hidden = http_as(biz_adviser).get(url)
+
+    # then the adviser's search is audited with the record shown, and the outsider's 404 is logged
+    assert (shown.status_code, hidden.status_code) == (200, 404)
+    search = AuditEvent.objects.get(object_type="client_duplicates", actor=rav_adviser)
+    assert (search.action, search.details["results"]) == (AuditAction.SEARCH, [other.pk])
+    assert AuditEvent.objects.filter(action=AuditAction.DENIED, actor=biz_adviser, client_id=keep.pk).count() == 1

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from iiz import access
 from iiz.audit import access_requests
 from iiz.audit.forms import AccessRequestForm
+from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.services import audit_record
 from iiz.lib.forms import form_add_service_errors
 from iiz.organisations.models import User
 
@@ -50,6 +52,17 @@ def access_request_list_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Das Auskunftsbegehren ist erfasst. Erstellen Sie jetzt die Auskunft."))
             return redirect("clients:disclosure", public_id=recorded.client.public_id)
     page = Paginator(access_requests.access_requests_for(user=user), 25).get_page(request.GET.get("seite"))
+    shown = [item.client_id for item in page.object_list if item.client_id is not None]
+    if shown:
+        # That a person asked is itself personal data: who looked at the register, and whom it showed.
+        audit_record(
+            actor=user,
+            action=AuditAction.READ,
+            object_type="access_request_register",
+            basis=AuditBasis.ACCESS_REQUEST,
+            details={"results": shown},
+            request=request,
+        )
     return render(
         request,
         "audit/access_requests.html",

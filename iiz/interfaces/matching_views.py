@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from iiz import access
+from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.services import audit_record
 from iiz.clients.models import Client
 from iiz.interfaces.matching import clients_merge, clients_merge_undo, match_reject, merge_candidates_for
 from iiz.interfaces.models_imports import MergeRecord
@@ -19,6 +21,15 @@ from iiz.interfaces.models_imports import MergeRecord
 def _client(request: HttpRequest, public_id: uuid.UUID) -> Client:
     client = access.clients_visible_to(user=request.user).filter(public_id=public_id).first()  # type: ignore[arg-type]
     if client is None:
+        audit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            action=AuditAction.DENIED,
+            client_id=Client.objects.filter(public_id=public_id).values_list("pk", flat=True).first(),
+            object_type="client",
+            object_id=str(public_id),
+            basis=AuditBasis.NONE,
+            request=request,
+        )
         raise Http404
     return client
 
@@ -26,6 +37,16 @@ def _client(request: HttpRequest, public_id: uuid.UUID) -> Client:
 def merge_candidates(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     client = _client(request, public_id)
     candidates = merge_candidates_for(user=request.user, client=client)  # type: ignore[arg-type]
+    if candidates:
+        # The candidates' names and AHV numbers are shown: a search of the user's, audited like one.
+        audit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            action=AuditAction.SEARCH,
+            client_id=client.pk,
+            object_type="client_duplicates",
+            details={"results": [other.pk for other, _candidate in candidates]},
+            request=request,
+        )
     return render(request, "interfaces/matching_candidates.html", {"client": client, "candidates": candidates})
 
 
