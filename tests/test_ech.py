@@ -572,3 +572,51 @@ def test_it_refuses_a_document_deeper_or_wider_than_any_delivery_at_once(
     # then the batch is refused with a reason, not left checking, and nothing is written
     assert batch.status == ImportStatus.REJECTED
     assert "keine iiz-Personenlieferung" in batch.file_error, batch.file_error
+
+
+def test_it_exports_the_institutions_persons_with_consent_deciding_and_without_a_query_per_person(
+    iv_specialist, world
+):
+    # given persons recorded by the Amt für Arbeit and registered with the IV-Stelle, half with a consent
+    # for personal data between the two
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def persons(n: int) -> list[Client]:
+        made = []
+        for index in range(n):
+            client = ClientFactory()
+            RegistrationFactory(client=client, institution=world.disability)
+            if index % 2 == 0:
+                ConsentFactory(
+                    client=client, institutions=[world.labour, world.disability], categories=[DataCategory.PERSONAL]
+                )
+            made.append(client)
+        return made
+
+    def export_queries() -> tuple[int, bytes]:
+        with CaptureQueriesContext(connection) as captured:
+            content = institution_ech_export(user=iv_specialist, active_only=False).content
+        # The audit trail takes its own few statements per exported person; everything else is fixed.
+        other = [
+            q
+            for q in captured.captured_queries
+            if not any(word in q["sql"] for word in ("audit", "advisory", "SAVEPOINT"))
+        ]
+        return len(other), content
+
+    first = persons(4)
+    export_queries()  # the first export loads what is cached afterwards (the user's roles)
+    few, _content = export_queries()
+    second = persons(4)
+
+    # when the export is made with twice as many persons
+    many, content = export_queries()
+
+    # then it needs no more queries, and the contact data are shared exactly where a consent allows
+    assert many == few
+    root = read_delivery(io.BytesIO(content))
+    phones = {p.findtext(f"{tag(NS_DELIVERY, 'personIdentification')}/{tag(NS_0044, 'vn')}"): p.findtext(
+        tag(NS_DELIVERY, "phone")) for p in root.findall(tag(NS_DELIVERY, "person"))}
+    for index, client in enumerate(first + second):
+        assert phones[client.ahv_number] == (client.phone if index % 4 in (0, 2) else None)

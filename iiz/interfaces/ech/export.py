@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iiz import access
-from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.models import AuditAction
 from iiz.audit.services import audit_record
 from iiz.clients.models import Client, Registration, Sex
 from iiz.clients.selectors import client_access_get, registrations_of_institution
@@ -269,26 +269,16 @@ def institution_ech_export(
             % {"count": len(by_client), "limit": limit}
         )
     clients = Client.objects.filter(pk__in=by_client).select_related("municipality", "recorded_by_institution")
-    persons = []
-    for client in clients.order_by("last_name", "first_name", "pk"):
-        if client.recorded_by_institution_id == user.institution_id:
-            # Registered with the user's institution, and recorded by it: the access module's rules apply
-            # without a query for consents (none is needed for the institution's own data).
-            grant: access.ClientAccess | None = access.ClientAccess(
-                user=user, client=client, basis=AuditBasis.REGISTRATION
-            )
-        else:
-            grant = access.client_access_for(user=user, client=client)
-        if grant is None:  # pragma: no cover - every client here has a registration of the institution
-            continue
-        persons.append(
-            _Person(
-                client=client,
-                grant=grant,
-                registration=_own_registration(by_client[client.pk], user.institution_id),
-                show_contact=grant.may_see_contact_details(),
-            )
+    grants = access.registered_clients_access(user=user, clients=clients.order_by("last_name", "first_name", "pk"))
+    persons = [
+        _Person(
+            client=grant.client,
+            grant=grant,
+            registration=_own_registration(by_client[grant.client.pk], user.institution_id),
+            show_contact=grant.may_see_contact_details(),
         )
+        for grant in grants
+    ]
     delivery = _build(persons, recipient_id=recipient_id)
     # One transaction: the message is handed out only when every person's export is in the trail.
     with transaction.atomic():
