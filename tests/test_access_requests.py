@@ -239,3 +239,25 @@ def test_it_audits_who_looked_at_the_register_and_whom_it_showed(
         AuditBasis.ACCESS_REQUEST,
         [rav_client.pk],
     )
+
+
+def test_it_shows_the_file_opened_by_a_request_without_the_actions_it_does_not_allow(
+    http_as, coordinator: User, rav_adviser: User, rav_client: Client
+) -> None:
+    # given an open access request
+    http = http_as(coordinator)
+    http.post(LIST, form_data(rav_client))
+
+    # when the coordinator opens the person's file
+    page = http.get(rav_client.get_absolute_url()).content.decode()
+
+    # then it says why it is open and leads to the report, without buttons for changes or exports
+    assert "für ein Auskunftsbegehren der Person geöffnet" in page
+    assert disclosure_url(rav_client) in page
+    for name in ("registration_create", "consent_create", "ech_export"):
+        assert reverse(f"clients:{name}", args=[rav_client.public_id]) not in page
+    assert reverse("cases:screening_create", args=[rav_client.public_id]) not in page
+    # while the RAV, which registered the person, keeps them
+    own = http_as(rav_adviser).get(rav_client.get_absolute_url()).content.decode()
+    assert reverse("clients:registration_create", args=[rav_client.public_id]) in own
+    assert "Auskunftsbegehren der Person geöffnet" not in own

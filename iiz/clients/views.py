@@ -126,6 +126,7 @@ def client_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
             "client": file.client,
             "age": file.client.age_on(timezone.localdate()),
             "may_edit_contact": file.grant.may_edit_contact_details(),
+            "read_only": file.grant.is_read_only,
             "own_institution": user.institution,
             # The IIZ side: screenings, target-group checks and cases, read in a fixed number of queries.
             "detection": case_selectors.client_detection_for_user(grant=file.grant),
