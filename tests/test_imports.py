@@ -282,3 +282,29 @@ def test_it_reports_the_progress_of_the_apply_step_through_the_cache(
     assert reported == sorted(reported)
     assert len(set(reported)) >= 4
     assert reported[0] < batch.total_rows // 2 <= reported[-1] <= batch.total_rows
+
+
+def test_it_explains_rejected_rows_in_the_uploaders_language_whatever_the_workers(
+    rav_adviser: User, django_capture_on_commit_callbacks
+) -> None:
+    # given a file with a bad AHV number, uploaded by a user working in French
+    from django.utils import translation
+
+    from iiz.interfaces.imports import import_batch_check
+
+    content = "\n".join([HEADER, BAD[0](_line(1, _bfs()))]).encode()
+    with translation.override("fr"):
+        batch = _unchecked(rav_adviser, content, "f.csv", django_capture_on_commit_callbacks)
+
+    # when a worker running in German checks it
+    with translation.override("de"):
+        checked = import_batch_check(batch_id=batch.pk)
+
+    # then the row is explained in French
+    assert checked.language == "fr"
+    assert checked.status == ImportStatus.REJECTED
+    german = "Ungültige AHV-Nummer. Erwartet wird 756.XXXX.XXXX.XX mit korrekter Prüfziffer."
+    with translation.override("fr"):
+        expected = translation.gettext(german)
+    assert expected != german
+    assert [e["message"] for e in checked.errors] == [expected]

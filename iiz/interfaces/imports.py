@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 from xml.etree import ElementTree  # noqa: S405 - our own check of a zip member, no entities expanded
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from iiz import access
@@ -491,6 +492,7 @@ def import_batch_create(*, actor: User, upload: UploadedFile) -> ImportBatch:
     batch = ImportBatch(
         institution_id=actor.institution_id,
         created_by=actor,
+        language=translation.get_language() or actor.language or settings.LANGUAGE_CODE,
         file_name=name[:255],
         file_format=suffix if suffix in {"xlsx", "xml"} else "csv",
     )
@@ -560,6 +562,12 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportStatus.CHECKING:
         return batch
+    # The rows are explained in the uploader's language, whichever language the worker runs in.
+    with translation.override(batch.language):
+        return _check(batch)
+
+
+def _check(batch: ImportBatch) -> ImportBatch:
     batch.total_rows = estimate_rows(batch)
     batch.save(update_fields=["total_rows"])
     try:
@@ -621,6 +629,11 @@ def import_batch_apply(*, batch_id: int, actor: User) -> ImportBatch:
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportStatus.RUNNING:
         return batch
+    with translation.override(batch.language):
+        return _apply(batch, actor)
+
+
+def _apply(batch: ImportBatch, actor: User) -> ImportBatch:
     try:
         with transaction.atomic():
             # Reading the file again is the first half of the work, writing the rows the second.

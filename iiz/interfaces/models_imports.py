@@ -56,6 +56,8 @@ class ImportBatch(models.Model):
     # A few of the planned changes, to show in the preview.
     changes = models.JSONField(default=list)
     file_error = models.TextField(_("Fehler in der Datei"), blank=True)
+    # The uploader's language: the rejected rows are explained in it, also by a worker that runs in another.
+    language = models.CharField(_("Sprache"), max_length=10, default="de")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
