@@ -165,8 +165,8 @@ def person_page(
 
 def exchange_page(also: set[str] = CLIENT_WORK, *, own: str | None = None) -> Rule:
     """The exchange reads the case with ``case_access_get``: a case is hidden (404) from everyone who does not
-    take part, the roles that never see a person included ("everything else is hidden", access.py)."""
-    base = person_page(also, roles_without_client_work=HIDDEN)
+    take part; the roles that never see a person are refused first (403), as on the client and case pages."""
+    base = person_page(also)
 
     def rule(persona: str, kind: str) -> str:
         if own is not None and kind == OWN and persona in CLIENT_WORK:

@@ -35,6 +35,9 @@ def _user(request: HttpRequest) -> User:
 
 
 def _grant(request: HttpRequest, reference: str) -> access.CaseAccess:
+    # As on the client and case pages: roles that never see persons are told so, whatever the case.
+    if not access.may_work_with_clients(_user(request)):
+        raise PermissionDenied(_("Ihre Rolle sieht keine Personendaten."))
     return case_access_get(user=_user(request), reference=reference, request=request)
 
 
