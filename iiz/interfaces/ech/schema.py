@@ -13,6 +13,7 @@ import functools
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 from xml.etree import ElementTree  # noqa: S405 - our own expat loop refuses DTDs and entities, see _iterparse
@@ -292,10 +293,11 @@ def _size(stream: IO[bytes]) -> int:
     return size
 
 
-def _resource(stream: IO[bytes], *, lazy: bool) -> xmlschema.XMLResource:
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What parsing and validating may raise, as the reason a delivery is refused (in German)."""
     try:
-        source = cast(IO[bytes], _Source(stream))
-        return xmlschema.XMLResource(source, defuse="always", allow="none", iterparse=_iterparse, lazy=lazy)
+        yield
     except expat.ExpatError as error:
         raise EchDocumentError(
             _("Die Datei ist kein gültiges XML (Zeile %(line)s, Spalte %(column)s).")
@@ -317,6 +319,12 @@ def _resource(stream: IO[bytes], *, lazy: bool) -> xmlschema.XMLResource:
         ) from error
 
 
+def _resource(stream: IO[bytes], *, lazy: bool) -> xmlschema.XMLResource:
+    with _refusals():
+        source = cast(IO[bytes], _Source(stream))
+        return xmlschema.XMLResource(source, defuse="always", allow="none", iterparse=_iterparse, lazy=lazy)
+
+
 def validate_delivery(stream: IO[bytes], *, lazy: bool | None = None) -> ElementTree.Element | None:
     """Validate a whole delivery, or raise EchDocumentError saying why not (in German).
 
@@ -335,19 +343,8 @@ def validate_delivery(stream: IO[bytes], *, lazy: bool | None = None) -> Element
             )
             % {"ns": NS_DELIVERY, "found": root.tag}
         )
-    try:
+    with _refusals():  # a lazy resource parses as it validates
         first = next(delivery_schema().iter_errors(resource, use_location_hints=False), None)
-    except expat.ExpatError as error:  # a lazy resource parses as it validates
-        raise EchDocumentError(
-            _("Die Datei ist kein gültiges XML (Zeile %(line)s, Spalte %(column)s).")
-            % {"line": error.lineno, "column": error.offset + 1}
-        ) from error
-    except _TooComplex as error:
-        raise _too_complex_error() from error
-    except XMLResourceError as error:
-        raise EchDocumentError(
-            _("Die Datei kann nicht gelesen werden: sie ist zu gross, zu tief verschachtelt oder enthält Entitäten.")
-        ) from error
     if first is not None:
         raise EchDocumentError(_describe_lazy(first) if lazy else _describe(first, root))
     return None if lazy else root
