@@ -174,19 +174,11 @@ def candidates_for(
     )
 
 
-def similar_persons_for(
-    *,
-    user: User,
-    last_name: str,
-    first_name: str,
-    date_of_birth: dt.date,
-    municipality_bfs: int | None,
-    request: HttpRequest | None = None,
+def _likely_same_and_visible(
+    *, user: User, last_name: str, first_name: str, date_of_birth: dt.date, municipality_bfs: int | None
 ) -> list[tuple[Client, Candidate]]:
-    """Before a person is created with a new AHV number: clients the user may see, born on the same (or
-    swapped) day, whose name is close enough to be the same person. Records the user may not see are never
-    hinted at: a name and a birth date must not tell whether someone is known to the IV or a social service.
-    """
+    """Clients the user may see, born on the same (or swapped) day, whose name is close enough to be the same
+    person; best first, without records merged into another."""
     found = CandidateIndex.born_on([date_of_birth]).candidates(
         last_name=last_name,
         first_name=first_name,
@@ -201,7 +193,28 @@ def similar_persons_for(
     merged = set(
         MergeRecord.objects.filter(undone_at__isnull=True, merged_id__in=ids).values_list("merged_id", flat=True)
     )
-    shown = [(visible[f.client_id], f) for f in found if f.client_id in visible and f.client_id not in merged]
+    return [(visible[f.client_id], f) for f in found if f.client_id in visible and f.client_id not in merged]
+
+
+def similar_persons_for(
+    *,
+    user: User,
+    last_name: str,
+    first_name: str,
+    date_of_birth: dt.date,
+    municipality_bfs: int | None,
+    request: HttpRequest | None = None,
+) -> list[tuple[Client, Candidate]]:
+    """Before a person is created with a new AHV number: the likely existing records the user may see. Records
+    the user may not see are never hinted at: a name and a birth date must not tell whether someone is known to
+    the IV or a social service."""
+    shown = _likely_same_and_visible(
+        user=user,
+        last_name=last_name,
+        first_name=first_name,
+        date_of_birth=date_of_birth,
+        municipality_bfs=municipality_bfs,
+    )
     if shown:
         # Showing the records is a search of the user's: audited like one, with what it found.
         audit_record(
@@ -220,25 +233,21 @@ def _pair(first: Client, second: Client) -> tuple[int, int]:
 
 def merge_candidates_for(*, user: User, client: Client) -> list[tuple[Client, Candidate]]:
     """Other visible clients that may be the same person, without pairs a user already rejected or merged."""
-    found = CandidateIndex([client.date_of_birth.year]).candidates(
+    found = _likely_same_and_visible(
+        user=user,
         last_name=client.last_name,
         first_name=client.first_name,
         date_of_birth=client.date_of_birth,
         municipality_bfs=client.municipality.bfs_number if client.municipality else None,
-        minimum=LIKELY_DUPLICATE,
     )
     rejected = set(
         MatchRejection.objects.filter(Q(first=client) | Q(second=client)).values_list("first_id", "second_id")
     )
-    merged = set(MergeRecord.objects.filter(undone_at__isnull=True).values_list("merged_id", flat=True))
-    visible = {c.pk: c for c in access.clients_visible_to(user=user).filter(pk__in=[f.client_id for f in found])}
-    result = []
-    for candidate in found:
-        other = visible.get(candidate.client_id)
-        if other is None or other.pk == client.pk or other.pk in merged or _pair(client, other) in rejected:
-            continue
-        result.append((other, candidate))
-    return result
+    return [
+        (other, candidate)
+        for other, candidate in found
+        if other.pk != client.pk and _pair(client, other) not in rejected
+    ]
 
 
 def _require_both_visible(actor: User, *clients: Client) -> None:
