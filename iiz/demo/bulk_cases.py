@@ -67,7 +67,15 @@ from iiz.cases.models import (
 )
 from iiz.cases.services import FOLLOW_UP_MONTHS
 from iiz.clients.models import Client, Consent, DataCategory, Registration
-from iiz.demo.cases import AGREEMENT_TEXTS, CLOSURE_NOTES, MEASURE_TEXTS, MEETING_PLACES, OUTCOMES
+from iiz.demo.cases import (
+    AGREEMENT_TEXTS,
+    CLOSURE_NOTES,
+    MEASURE_TEXTS,
+    MEETING_PLACES,
+    OUTCOMES,
+    case_teams_by_district,
+    offerings_by_kind,
+)
 from iiz.demo.world import refuse_outside_demo
 from iiz.organisations.models import InstitutionKind, OrganisationalUnit, Role, User
 from iiz.organisations.services import user_create
@@ -156,13 +164,8 @@ def _staff() -> _Staff:
               [Role.COORDINATOR, Role.CASE_TEAM_MEMBER])
         for n in range(1, COORDINATORS + 1)
     ]
-    offerings: dict[str, list[ServiceOffering]] = {}
-    for offering in ServiceOffering.objects.filter(is_active=True).order_by("code"):
-        offerings.setdefault(offering.institution_kind, []).append(offering)
-    teams: dict[int, CaseTeam] = {}
-    for team in CaseTeam.objects.filter(is_active=True).prefetch_related("districts").order_by("name"):
-        for district in team.districts.all():
-            teams[district.number] = team
+    offerings = offerings_by_kind()
+    teams = case_teams_by_district()
     return _Staff(
         specialists=specialists,
         workers=workers,

@@ -138,6 +138,23 @@ class _Plan:
     dates: dict[str, dt.date] = field(default_factory=dict)
 
 
+def offerings_by_kind() -> dict[str, list[ServiceOffering]]:
+    """The active measures of the service catalogue, by the kind of institution that offers them."""
+    offerings: dict[str, list[ServiceOffering]] = {}
+    for offering in ServiceOffering.objects.filter(is_active=True).order_by("code"):
+        offerings.setdefault(offering.institution_kind, []).append(offering)
+    return offerings
+
+
+def case_teams_by_district() -> dict[int, CaseTeam]:
+    """The active case team of each district (Bezirk) number."""
+    teams: dict[int, CaseTeam] = {}
+    for team in CaseTeam.objects.filter(is_active=True).prefetch_related("districts").order_by("name"):
+        for district in team.districts.all():
+            teams[district.number] = team
+    return teams
+
+
 def _cast() -> _Cast:
     users = {u.username: u for u in User.objects.filter(
         username__in=["koordinatorin", "iv-spezialistin", "rav-berater", "sozialdienst-uster", "biz-beraterin"]
@@ -155,13 +172,8 @@ def _cast() -> _Cast:
         if institution is None:
             raise RuntimeError(f"{username} belongs to no institution; run demo_world_build first.")
         institutions[kind] = institution
-    offerings: dict[str, list[ServiceOffering]] = {}
-    for offering in ServiceOffering.objects.filter(is_active=True).order_by("code"):
-        offerings.setdefault(offering.institution_kind, []).append(offering)
-    teams: dict[int, CaseTeam] = {}
-    for team in CaseTeam.objects.filter(is_active=True).prefetch_related("districts").order_by("name"):
-        for district in team.districts.all():
-            teams[district.number] = team
+    offerings = offerings_by_kind()
+    teams = case_teams_by_district()
     return _Cast(
         coordinator=users["koordinatorin"],
         specialists=specialists,
