@@ -11,9 +11,17 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint typecheck pytest bench lock messages clean
 
 # The venv is rebuilt only when a lock file changes, so a second `make demo` starts fast.
-$(STAMP): requirements/main.txt requirements/dev.txt
+# The pip that `python3.11 -m venv` ships cannot install a hashed lock that names an extra of a locked
+# package, so the venv's pip is replaced by the locked one first. The locks are complete (every
+# dependency pinned with its hashes), so they are installed with --no-deps, the documented way to
+# install a full hashed lock, and `pip check` proves that nothing is missing.
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
+$(STAMP): requirements/pip.txt requirements/main.txt requirements/dev.txt
+	rm -f $(STAMP)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/main.txt -r requirements/dev.txt
+	$(PIP_INSTALL) -r requirements/pip.txt
+	$(PIP_INSTALL) -r requirements/main.txt -r requirements/dev.txt
+	$(PY) -m pip check --disable-pip-version-check
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -43,11 +51,16 @@ bench: $(STAMP)
 	$(PY) bench/run.py --clients $(BENCH_CLIENTS)
 
 messages: $(STAMP)
-	cd iiz && ../$(PY) ../manage.py makemessages -l fr -l it -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+	cd iiz && ../$(PY) ../manage.py makemessages -l fr -l it -l en --no-obsolete --no-location && ../$(PY) ../manage.py compilemessages
 
-lock:
-	$(PYTHON) -m piptools compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/main.txt requirements/main.in
-	$(PYTHON) -m piptools compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/dev.txt requirements/dev.in
+# pip-tools comes with the dev lock. The header names no index or wheel folder of this machine, so
+# the locks read the same wherever they are compiled (pip's own configuration still applies).
+LOCK := cd requirements && ../$(PY) -m piptools compile -q --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+lock: $(STAMP)
+	$(LOCK) -o pip.txt pip.in
+	$(LOCK) -o main.txt main.in
+	$(LOCK) -o dev.txt dev.in
 
 clean:
 	rm -rf $(VENV) var

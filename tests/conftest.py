@@ -65,16 +65,20 @@ def pytest_configure(config: pytest.Config) -> None:
 def _worker_caches() -> dict[str, dict[str, str]]:
     """Each xdist worker gets its own Redis database, so one worker's cache.clear() never empties another's.
 
-    Without Redis the configured local-memory cache is already per process.
+    The databases follow the one named in REDIS_URL (``/0`` gives 1 and 2 to two workers, ``/6`` gives 7
+    and 8), so that two test runs on one machine can be kept apart. Without Redis the configured
+    local-memory cache is already per process.
     """
     from django.conf import settings
 
     caches = {name: dict(config) for name, config in settings.CACHES.items()}
     default = caches["default"]
     if default["BACKEND"].endswith("RedisCache"):
+        location = urlsplit(default["LOCATION"])
+        base = int(location.path.strip("/") or 0)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-        number = int(worker.removeprefix("gw") or 0) + 1
-        default["LOCATION"] = urlsplit(default["LOCATION"])._replace(path=f"/{number}").geturl()
+        number = base + int(worker.removeprefix("gw") or 0) + 1
+        default["LOCATION"] = location._replace(path=f"/{number}").geturl()
     return caches
 
 
