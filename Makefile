@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-CLIENTS ?= 300
+CLIENTS ?= 4000
 BENCH_CLIENTS ?= 100000
 STAMP := $(VENV)/.installed
 

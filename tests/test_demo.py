@@ -20,14 +20,21 @@ pytestmark = pytest.mark.django_db
 
 
 def test_load_demo_creates_valid_cases_once() -> None:
-    call_command("load_demo", "--clients", "60", "--cases", "10", stdout=io.StringIO())
-    second = io.StringIO()
-    call_command("load_demo", "--clients", "60", "--cases", "10", stdout=second)
-    assert "10 IIZ cases exist already" in second.getvalue()
-
-    assert Client.objects.count() >= 60
+    # given the demo loaded with 10 cases of the demo users and the network's cases in bulk
+    first = io.StringIO()
+    call_command("load_demo", "--clients", "400", "--cases", "10", "--case-share", "0.08", stdout=first)
+    assert "Created 10 synthetic IIZ cases of the demo users" in first.getvalue()
+    assert "of the whole network" in first.getvalue()
     cases = list(Case.objects.all())
-    assert len(cases) == 10
+
+    # when it runs again
+    second = io.StringIO()
+    call_command("load_demo", "--clients", "400", "--cases", "10", "--case-share", "0.08", stdout=second)
+
+    # then nothing is added, and every case is valid
+    assert f"{len(cases)} IIZ cases exist already" in second.getvalue()
+    assert Client.objects.count() == 400
+    assert Case.objects.count() == len(cases) > 10
     for case in cases:
         case.full_clean()
     rav = User.objects.get(username="rav-berater")

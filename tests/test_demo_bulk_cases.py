@@ -20,13 +20,17 @@ from iiz.cases.models import (
     FollowUp,
     IntegrationPlan,
     LevelChange,
+    LifeSituationGroup,
     Measure,
     Meeting,
+    MeetingParticipant,
+    Outcome,
     PlanStatus,
 )
 from iiz.demo.bulk_cases import demo_cases_bulk_generate
 from iiz.demo.generator import demo_clients_generate
 from iiz.demo.world import demo_world_build
+from iiz.organisations.models import ContactKind, User
 from iiz.steering.kpis import KPIS, Period, Scope, dataset_load, kpi_breakdown
 from iiz.steering.selectors import Filters, operational_dashboard, strategic_dashboard
 
@@ -134,3 +138,24 @@ def test_it_adds_nothing_once_the_share_is_reached(bulk_cases: list[Case]) -> No
     # then
     assert "Created 0 cases" in out.getvalue()
     assert Case.objects.count() == len(bulk_cases)
+
+
+def test_it_closes_cases_by_the_persons_situation_and_invites_external_contacts(bulk_cases: list[Case]) -> None:
+    # given: the bulk cases of 400 synthetic clients
+    closed = [c for c in bulk_cases if c.status == CaseStatus.CLOSED]
+
+    # then: only persons at risk of losing their job can keep it
+    for case in closed:
+        assert case.screening is not None
+        groups = {s.group for s in case.screening.life_situations.all()}
+        if case.outcome == Outcome.JOB_KEPT:
+            assert LifeSituationGroup.JOB_AT_RISK in groups
+    # and: doctors and employers sit in case teams, with the phone numbers a coordinator calls
+    contacts = MeetingParticipant.objects.filter(contact__isnull=False).select_related("contact")
+    kinds = {p.contact.kind for p in contacts if p.contact is not None}
+    assert {ContactKind.DOCTOR, ContactKind.EMPLOYER} <= kinds
+    assert all(p.contact is not None and p.contact.phone for p in contacts)
+    # and: the staff who work the cases have names and direct lines, not unit labels
+    staff = User.objects.filter(username__startswith="demo-iiz-")
+    assert staff.exists()
+    assert all(u.phone and u.first_name and u.last_name != u.unit.name for u in staff if u.unit is not None)

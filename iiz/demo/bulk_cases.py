@@ -54,10 +54,12 @@ from iiz.cases.models import (
     IntegrationPlan,
     LevelChange,
     LifeSituation,
+    LifeSituationGroup,
     Measure,
     MeasureStatus,
     Meeting,
     MeetingParticipant,
+    Outcome,
     PlanStatus,
     ProblemTopic,
     Route,
@@ -76,13 +78,30 @@ from iiz.demo.cases import (
     case_teams_by_district,
     offerings_by_kind,
 )
+from iiz.demo.people import demo_contacts_ensure, office_phone, staff_name
 from iiz.demo.world import refuse_outside_demo
-from iiz.organisations.models import InstitutionKind, OrganisationalUnit, Role, User
+from iiz.organisations.models import Contact, ContactKind, InstitutionKind, OrganisationalUnit, Role, User
 from iiz.organisations.services import user_create
 
 SOURCE = "demo_generate_cases"
 SHARE = 0.03
-HORIZON_DAYS = 730
+HORIZON_DAYS = 3 * 365  # cases are opened within the last three years
+# The outcome of a closure depends on where the person stood: a person at risk of losing the job mostly
+# keeps it or fails to, a person without one finds a job, starts a training or drops out.
+OUTCOMES_BY_GROUP: dict[str, tuple[tuple[str, int], ...]] = {
+    LifeSituationGroup.JOB_AT_RISK: (
+        (Outcome.JOB_KEPT, 48), (Outcome.FIRST_LABOUR_MARKET, 8), (Outcome.IV_MEASURE, 16),
+        (Outcome.OTHER, 10), (Outcome.DROPPED_OUT, 12), (Outcome.MOVED_AWAY, 6),
+    ),
+    LifeSituationGroup.WITHOUT_JOB: (
+        (Outcome.FIRST_LABOUR_MARKET, 36), (Outcome.TRAINING, 14), (Outcome.IV_MEASURE, 13),
+        (Outcome.OTHER, 12), (Outcome.DROPPED_OUT, 17), (Outcome.MOVED_AWAY, 8),
+    ),
+    LifeSituationGroup.LONG_TERM: (
+        (Outcome.FIRST_LABOUR_MARKET, 22), (Outcome.TRAINING, 6), (Outcome.IV_MEASURE, 26),
+        (Outcome.OTHER, 24), (Outcome.DROPPED_OUT, 15), (Outcome.MOVED_AWAY, 7),
+    ),
+}
 COORDINATORS = 6
 CLOSED_SHARE = 0.45
 LEVELS = ((3, 45), (2, 25), (1, 30))
@@ -109,6 +128,7 @@ class _Staff:
     offerings: dict[str, list[ServiceOffering]]
     teams: dict[int, CaseTeam]  # by district number
     default_team: CaseTeam | None
+    contacts: dict[str, list[Contact]]  # external contacts by kind (doctor, employer, coach)
 
 
 @dataclass
@@ -132,12 +152,14 @@ class _Built:
     requests: list[InformationRequest] = field(default_factory=list)
 
 
-def _user(username: str, unit: OrganisationalUnit, first_name: str, last_name: str, roles: list[str]) -> User:
+def _user(username: str, unit: OrganisationalUnit, roles: list[str]) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
+        first_name, last_name = staff_name(username)
         user = user_create(
-            actor=None, username=username, first_name=first_name, last_name=last_name[:150],
-            email=f"{username}@demo.iiz.invalid", unit=unit, roles=roles, password=None, is_demo_account=True,
+            actor=None, username=username, first_name=first_name, last_name=last_name,
+            email=f"{username}@demo.iiz.invalid", unit=unit, roles=roles, password=None,
+            phone=office_phone(unit, username), is_demo_account=True,
         )
     return user
 
@@ -155,13 +177,11 @@ def _staff() -> _Staff:
             workers[unit.pk] = workers_found
         if unit.institution.kind in CASE_UNIT_KINDS and unit.pk in workers:
             specialists[unit.pk] = _user(
-                f"demo-iiz-{slugify(unit.name)}"[:150], unit, "iiz-Spezialist/in", unit.name,
-                [Role.SPECIALIST, Role.CASE_TEAM_MEMBER],
+                f"demo-iiz-{slugify(unit.name)}"[:150], unit, [Role.SPECIALIST, Role.CASE_TEAM_MEMBER]
             )
     office = next(u for u in units.values() if u.institution.kind == InstitutionKind.COORDINATION)
     coordinators = [
-        _user(f"demo-koordination-{n}", office, "Koordination", f"Geschäftsstelle {n}",
-              [Role.COORDINATOR, Role.CASE_TEAM_MEMBER])
+        _user(f"demo-koordination-{n}", office, [Role.COORDINATOR, Role.CASE_TEAM_MEMBER])
         for n in range(1, COORDINATORS + 1)
     ]
     offerings = offerings_by_kind()
@@ -176,6 +196,7 @@ def _staff() -> _Staff:
         offerings=offerings,
         teams=teams,
         default_team=CaseTeam.objects.filter(is_active=True).order_by("name").first(),
+        contacts=demo_contacts_ensure(),
     )
 
 
@@ -196,8 +217,6 @@ class _CaseWriter:
         self.today = today
         self.tz = timezone.get_current_timezone()
         self.numbers: dict[int, int] = {}
-        self.outcomes = [outcome for outcome, _ in OUTCOMES]
-        self.outcome_weights = [weight for _, weight in OUTCOMES]
 
     def _days(self, lo: int, hi: int) -> dt.timedelta:
         return dt.timedelta(days=self.rng.randint(lo, max(lo, hi)))
@@ -219,6 +238,11 @@ class _CaseWriter:
         earliest = max(since + dt.timedelta(days=36), today - dt.timedelta(days=HORIZON_DAYS))
         latest = today - dt.timedelta(days=3)
         if earliest > latest:
+            return 0
+        # A person registered only lately can have a case only lately; taking such persons as often as the
+        # others would crowd the recent months. Taking each person in proportion to the span of days open to
+        # them spreads the openings over the whole horizon, as in a network that has been at work for years.
+        if rng.random() * HORIZON_DAYS > (latest - earliest).days:
             return 0
         opened_on = earliest + dt.timedelta(days=rng.randint(0, (latest - earliest).days))
         closed = (today - opened_on).days >= 120 and rng.random() < CLOSED_SHARE / 0.8
@@ -247,7 +271,9 @@ class _CaseWriter:
         screening = Screening(client_id=person.client_id, institution_id=unit.institution_id, screened_by=specialist,
                               screened_on=screened_on)
         built.screenings.append(screening)
-        built.situations += [(screening, s.pk) for s in rng.sample(fitting, k=min(len(fitting), rng.choice((1, 1, 2))))]
+        chosen = rng.sample(fitting, k=min(len(fitting), rng.choice((1, 1, 2))))
+        built.situations += [(screening, s.pk) for s in chosen]
+        group = chosen[0].group if chosen else LifeSituationGroup.WITHOUT_JOB
         check = TargetGroupCheck(
             client_id=person.client_id, screening=screening, serving_institution_id=unit.institution_id,
             checked_by=specialist, checked_on=checked_on, employable=True, resident_in_canton=True,
@@ -306,7 +332,8 @@ class _CaseWriter:
         if level3_on is not None:
             meetings = self._meetings(built, case, coordinator, [specialist, case_lead, *(w for _u, w in others)],
                                       start=min(today - dt.timedelta(days=1), level3_on + self._days(5, 20)),
-                                      end=end, closed=closed, join=join)
+                                      end=end, closed=closed, join=join,
+                                      external=self._external(group, unit))
         # The plan: agreed at the first meeting on level 3, a few weeks after level 2, or (level 1) by the
         # specialist with the person; some level-1 cases have a draft only.
         agreed_on: dt.date | None = None
@@ -332,7 +359,7 @@ class _CaseWriter:
             self._request(built, case, coordinator, rng.choice(others), start=level2_on or opened_on, end=end)
         if closed_on is not None:
             self._close(built, case, closed_on, closer=coordinator if level >= 2 else specialist, agreed_on=agreed_on,
-                        back_with=[staff.units[r[0]].institution for r in person.registrations])
+                        back_with=[staff.units[r[0]].institution for r in person.registrations], group=group)
         built.participants += [
             CaseParticipant(case=case, user=user, institution_id=user.unit.institution_id, joined_on=day)
             for user, day in joined.values()
@@ -340,8 +367,23 @@ class _CaseWriter:
         ]
         return case
 
+    def _external(self, group: str, unit: OrganisationalUnit) -> list[Contact]:
+        """The doctor, employer or job coach a coordinator would invite to this person's case team."""
+        rng, contacts = self.rng, self.staff.contacts
+        chosen: list[Contact] = []
+        health = unit.institution.kind == InstitutionKind.DISABILITY or group == LifeSituationGroup.JOB_AT_RISK
+        if contacts.get(ContactKind.DOCTOR) and rng.random() < (0.55 if health else 0.2):
+            chosen.append(rng.choice(contacts[ContactKind.DOCTOR]))
+        if contacts.get(ContactKind.EMPLOYER) and rng.random() < (0.7 if group == LifeSituationGroup.JOB_AT_RISK
+                                                                   else 0.15):
+            chosen.append(rng.choice(contacts[ContactKind.EMPLOYER]))
+        if contacts.get(ContactKind.COACH) and rng.random() < 0.15:
+            chosen.append(rng.choice(contacts[ContactKind.COACH]))
+        return chosen
+
     def _meetings(self, built: _Built, case: Case, coordinator: User, invited: list[User], *, start: dt.date,
-                  end: dt.date, closed: bool, join: Callable[[User, dt.date], None]) -> list[Meeting]:
+                  end: dt.date, closed: bool, join: Callable[[User, dt.date], None],
+                  external: list[Contact]) -> list[Meeting]:
         rng, today = self.rng, self.today
         days = [start]
         while (following := days[-1] + self._days(42, 70)) < end:
@@ -362,6 +404,10 @@ class _CaseWriter:
             )
             built.meetings.append(meeting)
             built.meeting_participants += [MeetingParticipant(meeting=meeting, user=u) for u in users]
+            # External participants come to most meetings of their case, not always to every one.
+            built.meeting_participants += [
+                MeetingParticipant(meeting=meeting, contact=c) for c in external if day == start or rng.random() < 0.6
+            ]
             if rng.random() < 0.6:
                 built.meeting_participants.append(MeetingParticipant(meeting=meeting, is_client=True))
             for user in users:
@@ -452,9 +498,10 @@ class _CaseWriter:
         ))
 
     def _close(self, built: _Built, case: Case, closed_on: dt.date, *, closer: User, agreed_on: dt.date | None,
-               back_with: list[Any]) -> None:
+               back_with: list[Any], group: str) -> None:
         rng, today = self.rng, self.today
-        outcome = rng.choices(self.outcomes, weights=self.outcome_weights)[0]
+        weighted = OUTCOMES_BY_GROUP.get(group, OUTCOMES)
+        outcome = rng.choices([o for o, _ in weighted], weights=[w for _, w in weighted])[0]
         outcome_on = max(agreed_on or case.opened_on, case.opened_on, closed_on - self._days(0, 30))
         outcome_on = min(outcome_on, closed_on)
         integrated = outcome in INTEGRATED_OUTCOMES
@@ -561,8 +608,9 @@ def demo_cases_bulk_generate(
     )
     if eligible == 0:
         return 0
-    # About 60 % of the eligible have a standing consent; the chance makes up for the ones left out.
-    chance = min(1.0, wanted / (eligible * 0.55))
+    # About 60 % of the eligible have a standing consent, and about half of those are taken (see
+    # ``_CaseWriter.person``); the chance makes up for the ones left out.
+    chance = min(1.0, wanted / (eligible * 0.55 * 0.5))
     rng = random.Random(seed)
     writer = _CaseWriter(rng=rng, staff=staff, today=today)
     created = 0

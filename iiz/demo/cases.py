@@ -41,6 +41,7 @@ from iiz.cases.models import (
     Dimension,
     FollowUpStatus,
     LifeSituation,
+    LifeSituationGroup,
     Measure,
     MeasureStatus,
     Meeting,
@@ -50,8 +51,9 @@ from iiz.cases.models import (
 )
 from iiz.clients.models import Client, DataCategory, Registration
 from iiz.clients.services import registration_create
+from iiz.demo.people import demo_contacts_ensure
 from iiz.demo.world import demo_specialists_ensure, refuse_outside_demo
-from iiz.organisations.models import Institution, InstitutionKind, OrganisationalUnit, User
+from iiz.organisations.models import Contact, ContactKind, Institution, InstitutionKind, OrganisationalUnit, User
 
 IV_UNIT = "IV-Stelle Zürich, Eingliederung Oberland"
 RAV_UNIT = "RAV Uster"
@@ -109,6 +111,7 @@ class _Cast:
     topics: list[ProblemTopic]
     teams: dict[int, CaseTeam]  # by district number
     default_team: CaseTeam
+    contacts: dict[str, list[Contact]]  # external contacts by kind (doctor, employer, coach)
 
     def user_for(self, kind: str, specialist: User) -> User:
         if kind == InstitutionKind.DISABILITY:
@@ -186,6 +189,7 @@ def _cast() -> _Cast:
         topics=list(ProblemTopic.objects.filter(is_active=True).order_by("position", "code")),
         teams=teams,
         default_team=CaseTeam.objects.get(name="iiz-Fallteam Oberland"),
+        contacts=demo_contacts_ensure(),
     )
 
 
@@ -376,6 +380,11 @@ class _Builder:
             )
         age = _age(client, d["screened"])
         fitting = [s for s in cast.situations if s.fits_age(age)]
+        if plan.outcome == Outcome.JOB_KEPT:
+            # Only a person who still has a job can keep it.
+            fitting = [s for s in fitting if s.group == LifeSituationGroup.JOB_AT_RISK] or fitting
+        elif plan.outcome:
+            fitting = [s for s in fitting if s.group != LifeSituationGroup.JOB_AT_RISK] or fitting
         screening = services.screening_record(
             actor=specialist,
             client=client,
@@ -534,6 +543,11 @@ class _Builder:
         invited = list(dict.fromkeys(users))
         if not plan.closed and self.cast.rav not in invited and rng.random() < 0.7:
             invited.append(self.cast.rav)
+        # The treating doctor or the employer joins some case teams, as the iiz concept foresees.
+        contacts = self.cast.contacts
+        external = [rng.choice(contacts[kind]) for kind, chance in
+                    ((ContactKind.DOCTOR, 0.45), (ContactKind.EMPLOYER, 0.35), (ContactKind.COACH, 0.1))
+                    if contacts.get(kind) and rng.random() < chance]
         meetings: list[Meeting] = []
         tz = timezone.get_current_timezone()
         for day in days:
@@ -546,6 +560,7 @@ class _Builder:
                 place=rng.choice(MEETING_PLACES),
                 agenda="1. Situation\n2. Integrationsplan\n3. Vereinbarungen",
                 users=invited,
+                contacts=external,
                 with_client=rng.random() < 0.6,
             )
             for user in invited:

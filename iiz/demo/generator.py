@@ -33,6 +33,7 @@ from iiz.clients.imports import ClientImportRow, ConsentImportRow, RegistrationI
 from iiz.clients.models import REGISTRATION_CATEGORY, Client, Consent, DataCategory, Sex
 from iiz.clients.services import clients_import_batch
 from iiz.demo import names
+from iiz.demo.people import office_phone, staff_name
 from iiz.demo.world import refuse_outside_demo
 from iiz.organisations.models import InstitutionKind, Municipality, OrganisationalUnit, Role, User
 from iiz.organisations.services import user_create
@@ -180,10 +181,11 @@ def _staff_user(unit: OrganisationalUnit) -> User:
     username = f"demo-staff-{slugify(unit.name)}"[:150]
     user = User.objects.filter(username=username).first()
     if user is None:
+        first_name, last_name = staff_name(username)
         user = user_create(
-            actor=None, username=username, first_name="Sachbearbeitung", last_name=unit.name[:150],
+            actor=None, username=username, first_name=first_name, last_name=last_name,
             email=f"{username}@demo.iiz.invalid", unit=unit, roles=[Role.CASE_WORKER], password=None,
-            is_demo_account=True,
+            phone=office_phone(unit, username), is_demo_account=True,
         )
     return user
 
@@ -243,8 +245,10 @@ def _groups() -> _Weighted:
 class _PersonFactory:
     """Draws one person after another from a seeded random generator."""
 
-    def __init__(self, *, seed: int, organisation: _Organisation, today: dt.date) -> None:
+    def __init__(self, *, seed: int, organisation: _Organisation, today: dt.date,
+                 focus_share: float = FOCUS_SHARE) -> None:
         self.rng = random.Random(seed)
+        self.focus_share = focus_share
         self.org = organisation
         self.today = today
         self.groups = _groups()
@@ -469,7 +473,7 @@ class _PersonFactory:
     def person(self, ahv_number: str) -> ClientImportRow:
         rng = self.rng
         org = self.org
-        focus = bool(org.focus) and rng.random() < FOCUS_SHARE
+        focus = bool(org.focus) and rng.random() < self.focus_share
         sex = str(self.sexes.draw(rng))
         born, age = self._birth_date()
         first, last, languages = self._names(sex, age)
@@ -488,10 +492,16 @@ class _PersonFactory:
 
 
 def demo_client_rows(*, count: int, seed: int, units: dict[str, OrganisationalUnit], batch_size: int = 1000,
-                     today: dt.date | None = None) -> Iterator[list[ClientImportRow]]:
-    """Yield the synthetic people in batches; only the current batch is held in memory."""
+                     today: dt.date | None = None, focus_share: float = FOCUS_SHARE,
+                     ) -> Iterator[list[ClientImportRow]]:
+    """Yield the synthetic people in batches; only the current batch is held in memory.
+
+    ``focus_share`` of them are registered with the demo users' units (FOCUS_UNITS); the others live
+    anywhere in the canton, in proportion to the municipalities' population.
+    """
     organisation = _organisation(units)
-    factory = _PersonFactory(seed=seed, organisation=organisation, today=today or timezone.localdate())
+    factory = _PersonFactory(seed=seed, organisation=organisation, today=today or timezone.localdate(),
+                             focus_share=focus_share)
     numbers = AhvSequence(seed)
     remaining = count
     while remaining > 0:
@@ -508,6 +518,7 @@ def demo_clients_generate(
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
     today: dt.date | None = None,
+    focus_share: float = FOCUS_SHARE,
 ) -> int:
     """Create ``count`` synthetic clients in batches of ``batch_size``; returns how many were created.
 
@@ -518,7 +529,8 @@ def demo_clients_generate(
     if count <= 0:
         return 0
     created = 0
-    for rows in demo_client_rows(count=count, seed=seed, units=units, batch_size=batch_size, today=today):
+    for rows in demo_client_rows(count=count, seed=seed, units=units, batch_size=batch_size, today=today,
+                                 focus_share=focus_share):
         created += clients_import_batch(actor=None, rows=rows, source=SOURCE)
         _consents_dated_when_signed(rows)
         if progress is not None:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from iiz.demo.people import office_phone
 from iiz.organisations.models import (
     Institution,
     InstitutionKind,
@@ -175,6 +176,7 @@ def demo_world_build() -> dict[str, OrganisationalUnit]:
             unit=units[demo.unit],
             roles=demo.roles,
             password=DEMO_PASSWORD,
+            phone=office_phone(units[demo.unit], demo.username),
             is_demo_account=True,
             # The administrator maintains catalogues and users in the Django admin.
             is_staff=Role.ADMINISTRATOR in demo.roles,
@@ -214,15 +216,17 @@ def demo_specialists_ensure() -> dict[str, User]:
     for extra in EXTRA_SPECIALISTS:
         user = User.objects.filter(username=extra.username).first()
         if user is None:
+            unit = OrganisationalUnit.objects.get(name=extra.unit)
             user = user_create(
                 actor=None,
                 username=extra.username,
                 first_name=extra.first_name,
                 last_name=extra.last_name,
                 email=f"{extra.username}@demo.iiz.invalid",
-                unit=OrganisationalUnit.objects.get(name=extra.unit),
+                unit=unit,
                 roles=extra.roles,
                 password=None,
+                phone=office_phone(unit, extra.username),
             )
         users[extra.username] = user
     return users
