@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from iiz.cases.models import Agreement, Case
     from iiz.clients.models import Client, Consent, Registration
     from iiz.exchange.models import LegalBasis
+    from iiz.frontdoor.models import EarlyDetectionReport
     from iiz.organisations.models import Institution, User
 
 CLIENT_WORK_ROLES = frozenset({Role.SPECIALIST, Role.CASE_WORKER, Role.COORDINATOR, Role.CASE_TEAM_MEMBER})
@@ -67,6 +68,34 @@ def own_institution(user: User) -> Institution:
 def may_handle_access_requests(user: User) -> bool:
     """The coordinators of the Geschäftsstelle answer persons' requests for access to their data."""
     return user.is_authenticated and user.has_role(Role.COORDINATOR)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The front door: reports for early detection
+# ---------------------------------------------------------------------------------------------------------
+
+
+def may_triage_reports(user: User) -> bool:
+    """The Geschäftsstelle's coordinators run the contact point: they see every report and decide on it."""
+    return bool(user.is_authenticated and user.is_active and user.unit_id and user.has_role(Role.COORDINATOR))
+
+
+def may_receive_reports(user: User) -> bool:
+    """A report forwarded to an institution goes to its iiz specialists (and the coordinators see all)."""
+    return may_triage_reports(user) or bool(
+        user.is_authenticated and user.is_active and user.unit_id and user.has_role(Role.SPECIALIST)
+    )
+
+
+def reports_visible_to(*, user: User) -> QuerySet[EarlyDetectionReport]:
+    """Every report for the coordinators; the reports forwarded to their institution for the specialists."""
+    from iiz.frontdoor.models import EarlyDetectionReport
+
+    if may_triage_reports(user):
+        return EarlyDetectionReport.objects.all()
+    if may_receive_reports(user) and user.institution_id is not None:
+        return EarlyDetectionReport.objects.filter(forwarded_to_id=user.institution_id)
+    return EarlyDetectionReport.objects.none()
 
 
 def may_administer(user: User) -> bool:

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "iiz.organisations",
     "iiz.clients",
     "iiz.cases",
+    "iiz.frontdoor",
     "iiz.exchange",
     "iiz.steering",
     "iiz.audit",
@@ -231,6 +232,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "reminders-daily": {"task": "iiz.cases.tasks.reminders_daily", "schedule": crontab(hour=6, minute=30)},
     "retention-daily": {"task": "iiz.clients.tasks.retention_daily", "schedule": crontab(hour=2, minute=15)},
+    "report-retention-daily": {
+        "task": "iiz.frontdoor.tasks.reports_retention_daily",
+        "schedule": crontab(hour=2, minute=45),
+    },
     # Webhook deliveries whose next attempt is due; `manage.py webhooks_retry` does the same by hand.
     "webhooks-retry": {"task": "iiz.interfaces.tasks.webhooks_retry_due", "schedule": crontab(minute="*")},
 }
@@ -349,6 +354,8 @@ IIZ_RETENTION_YEARS = {
     "financial": 5,
     "occupational": 5,
     "personal": 10,
+    # The reporter's contact and the reported person's data in a report, counted from the triage decision.
+    "reporter": 1,
     **json.loads(os.environ.get("IIZ_RETENTION_YEARS", "{}")),
 }
 
@@ -364,3 +371,9 @@ IIZ_SEDEX_MESSAGE_TYPE = os.environ.get("IIZ_SEDEX_MESSAGE_TYPE", "iiz-person-de
 IIZ_ECH_PERSON_ID_CATEGORY = os.environ.get("IIZ_ECH_PERSON_ID_CATEGORY", "CT.ZH.IIZ")
 # The most persons one exported message may hold when asked for over the API (each is audited).
 IIZ_ECH_EXPORT_LIMIT = int(os.environ.get("IIZ_ECH_EXPORT_LIMIT", "2000"))
+
+# The public report form (Anlaufstelle): reports per address (django-ratelimit syntax, e.g. "5/h"). Behind
+# the cantonal reverse proxy, IIZ_CLIENT_IP_HEADER names the header with the client's address (e.g.
+# HTTP_X_REAL_IP); without it the connection's address counts.
+IIZ_REPORT_RATE = os.environ.get("IIZ_REPORT_RATE", "5/h")
+RATELIMIT_IP_META_KEY = os.environ.get("IIZ_CLIENT_IP_HEADER") or None

@@ -19,6 +19,9 @@ urlpatterns = [
     path("konto/zweiter-faktor/einrichten/", accounts.otp_setup, name="otp_setup"),
     # The language switch is in the header of every page, the login page included.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # The public front door: the contact point and its report form (no sign-in).
+    path("", include("iiz.frontdoor.urls")),
+    path("anlaufstelle/eingang/", include("iiz.interfaces.urls_triage")),
     path("klienten/", include("iiz.clients.urls")),
     path("faelle/<str:reference>/austausch/", include("iiz.exchange.urls")),
     path("faelle/", include("iiz.cases.urls")),

@@ -45,11 +45,13 @@ from django.utils import timezone
 
 from iiz.audit.models import AccessRequest, AuditAction, AuditEvent
 from iiz.cases import services as case_services
-from iiz.cases.models import Case, CaseStatus, FollowUp, Outcome, TargetGroupCheck
+from iiz.cases.models import Case, CaseStatus, FollowUp, Outcome, ReportChannel, ReporterType, TargetGroupCheck
 from iiz.clients.models import Client, DataCategory
 from iiz.clients.services import consent_record, consent_revoke
 from iiz.exchange import services as exchange_services
 from iiz.exchange.models import DocumentKind, LegalProvision, MessageKind
+from iiz.frontdoor.models import EarlyDetectionReport
+from iiz.frontdoor.services import report_forward, report_submit
 from iiz.interfaces.models import ApiToken, Scope, WebhookEvent
 from iiz.interfaces.models_imports import ImportBatch, MergeRecord
 from iiz.interfaces.services import api_token_issue, webhook_subscription_create
@@ -189,6 +191,22 @@ def api(*, scoped: bool = True) -> Rule:
     return rule
 
 
+def triage(also: set[str] = COORDINATORS | SPECIALISTS) -> Rule:
+    """The contact point's queue: coordinators see every report, specialists those forwarded to their
+    institution (another institution's report does not exist for them); ``also`` may act on what they see."""
+
+    def rule(persona: str, kind: str) -> str:
+        if persona == "anonymous":
+            return LOGIN
+        if persona not in COORDINATORS | SPECIALISTS:
+            return FORBIDDEN
+        if kind == FOREIGN and persona not in COORDINATORS:
+            return HIDDEN
+        return OK if persona in also else FORBIDDEN
+
+    return rule
+
+
 def report_download(persona: str, kind: str) -> str:
     # Strategic reports (own) go to the three steering roles, operational ones (foreign) not to the
     # supervisory body, which reads outcomes only; a report outside one's audience does not exist.
@@ -321,6 +339,13 @@ class Scenario:
             client=self.q, received_on=today, identity_check="Identitätskarte", recorded_by=u["coordinator"]
         )
 
+        # Reports for early detection: one forwarded to the IV-Stelle (own for its specialist), one forwarded to
+        # the Kantonales Sozialamt (foreign); the coordinators see both.
+        self.early_report = {
+            kind: self._early_report(institution)
+            for kind, institution in ((OWN, self.institution["iv_specialist"]), (FOREIGN, cantonal))
+        }
+
         # Steering reports: a strategic one and an operational one, finished.
         self.report = {audience: self._report(audience) for audience in ("strategic", "operational")}
 
@@ -379,6 +404,21 @@ class Scenario:
         return ImportBatch.objects.create(
             institution=institution, created_by=by, file="imports/matrix.csv", file_name="matrix.csv", file_format="csv"
         )
+
+    def _early_report(self, institution: Institution) -> EarlyDetectionReport:
+        report = report_submit(
+            channel=ReportChannel.WEB,
+            reporter_type=ReporterType.EMPLOYER,
+            reporter_name="Arbeitgeberin",
+            reporter_phone="044 000 00 00",
+            person_first_name="Mara",
+            person_last_name="Gemeldet",
+            person_date_of_birth=dt.date(1980, 1, 2),
+            description="Fehlt oft.",
+            person_informed=True,
+            person_agrees="yes",
+        )
+        return report_forward(actor=self.users["coordinator"], report=report, institution=institution)
 
     def _report(self, audience: str) -> SteeringReport:
         report = SteeringReport.objects.create(
@@ -627,6 +667,12 @@ def api_refused_by_state(rule: Rule) -> Rule:
 
 
 check_kw = with_(client_kw, check_id=lambda s, p, k: s.check(p, k).pk)
+
+
+def early_report_kw(s: Scenario, p: str, k: str) -> dict[str, Any]:
+    return {"public_id": s.early_report[k].public_id}
+
+
 plan_kw = with_(case_kw, version=lambda s, p, k: s.plan.version)
 meeting_kw = with_(case_kw, meeting_id=lambda s, p, k: s.meeting.pk)
 message_kw = with_(case_kw, public_id=Scenario.message)
@@ -779,6 +825,16 @@ TABLE: list[Entry] = [
         kwargs=lambda s, p, k: {"public_id": s.access_request.public_id},
         method="post",
     ),
+    # --- the front door: public pages, and the contact point's triage queue ---
+    Entry("frontdoor:contact_point", everyone),
+    Entry("frontdoor:report", everyone),
+    # Without a report sent in this session, the confirmation leads back to the form.
+    Entry("frontdoor:thanks", everyone),
+    Entry("triage:list", only(COORDINATORS | SPECIALISTS)),
+    Entry("triage:detail", triage(), OWN_FOREIGN, kwargs=early_report_kw, audited=True),
+    Entry("triage:screening", triage(), OWN_FOREIGN, kwargs=early_report_kw, method="post", audited=True),
+    Entry("triage:forward", triage(COORDINATORS), OWN_FOREIGN, kwargs=early_report_kw, method="post", audited=True),
+    Entry("triage:close", triage(), OWN_FOREIGN, kwargs=early_report_kw, method="post", audited=True),
     # --- steering: aggregates for the steering roles ---
     Entry("steering:index", only(OPERATIONAL | STRATEGIC)),
     Entry("steering:operational", only(OPERATIONAL)),
@@ -836,6 +892,8 @@ TABLE: list[Entry] = [
         method="post",
     ),
     # --- the REST API, called by a partner system of the Amt für Arbeit ---
+    # Reports for early detection go into the contact point's queue (an empty body is refused as invalid).
+    api_entry("api:early_detection_reports", api(), method="post"),
     api_entry("api:clients", api()),
     api_entry("api:client", api(), ALL_KINDS, kwargs=api_client_kw),
     api_entry("api:client_ech", api(), ALL_KINDS, kwargs=api_client_kw),

@@ -127,8 +127,37 @@ class CaseTeam(models.Model):
 # ---------------------------------------------------------------------------------------------------------
 
 
+class ReporterType(models.TextChoices):
+    """Who reported a person for early detection: the persons and bodies of IVG Art. 3b para. 2, and others."""
+
+    PERSON = "person", _("die betroffene Person selbst")
+    RELATIVE = "relative", _("Angehörige")
+    EMPLOYER = "employer", _("Arbeitgeber/in")
+    DOCTOR = "doctor", _("behandelnde Ärztin oder behandelnder Arzt")
+    DAILY_ALLOWANCE_INSURER = "daily_allowance_insurer", _("Krankentaggeld-Versicherung")
+    PRIVATE_INSURER = "private_insurer", _("private Versicherung")
+    ACCIDENT_INSURER = "accident_insurer", _("Unfallversicherung")
+    PENSION_FUND = "pension_fund", _("Pensionskasse")
+    UNEMPLOYMENT_INSURANCE = "unemployment_insurance", _("Arbeitslosenversicherung")
+    SOCIAL_ASSISTANCE = "social_assistance", _("Sozialhilfe")
+    MILITARY_INSURANCE = "military_insurance", _("Militärversicherung")
+    HEALTH_INSURER = "health_insurer", _("Krankenkasse")
+    INSTITUTION = "institution", _("andere Institution oder Fachstelle")
+    OTHER = "other", _("andere")
+
+
+class ReportChannel(models.TextChoices):
+    """How a report reached the platform (empty: the institution noticed the situation itself)."""
+
+    WEB = "web", _("Meldeformular der Anlaufstelle")
+    API = "api", _("Partnersystem (Schnittstelle)")
+    PHONE = "phone", _("Telefon")
+    LETTER = "letter", _("Brief oder E-Mail")
+    IN_PERSON = "in_person", _("persönlich am Schalter")
+
+
 class Screening(models.Model):
-    """Early detection (Früherkennung): which life situations apply to a client."""
+    """Early detection (Früherkennung): which life situations apply to a client, and who reported them."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="screenings")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
@@ -138,6 +167,12 @@ class Screening(models.Model):
         LifeSituation, related_name="screenings", verbose_name=_("Lebenssituationen")
     )
     note = EncryptedTextField(_("Bemerkung"), blank=True)
+    # Who reported the person, and how (empty when the institution noticed the situation itself).
+    reporter_type = models.CharField(
+        _("gemeldet durch"), max_length=30, choices=ReporterType.choices, blank=True
+    )
+    report_channel = models.CharField(_("Meldeweg"), max_length=20, choices=ReportChannel.choices, blank=True)
+    reported_on = models.DateField(_("Meldung eingegangen am"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -135,11 +135,24 @@ def screening_record(
     life_situations: Iterable[LifeSituation],
     screened_on: dt.date,
     note: str = "",
+    reporter_type: str = "",
+    report_channel: str = "",
+    reported_on: dt.date | None = None,
     request: HttpRequest | None = None,
 ) -> Screening:
+    """Record an early detection; ``reporter_type`` and ``report_channel`` say who reported the person and how."""
     grant = access.client_access_required(user=actor, client=client)
+    errors: dict[str, list[str]] = {}
     if screened_on > timezone.localdate():
-        raise ValidationError({"screened_on": _("Das Datum darf nicht in der Zukunft liegen.")})
+        errors["screened_on"] = [_("Das Datum darf nicht in der Zukunft liegen.")]
+    if reported_on is not None and reported_on > screened_on:
+        errors["reported_on"] = [_("Die Meldung kann nicht nach der Früherkennung eingegangen sein.")]
+    if (reporter_type or report_channel) and not (reporter_type and report_channel):
+        errors["reporter_type" if not reporter_type else "report_channel"] = [
+            _("Geben Sie an, wer die Person gemeldet hat und auf welchem Weg.")
+        ]
+    if errors:
+        raise ValidationError(errors)
     situations = list(life_situations)
     screening = Screening(
         client=client,
@@ -147,6 +160,9 @@ def screening_record(
         screened_by=actor,
         screened_on=screened_on,
         note=note.strip(),
+        reporter_type=reporter_type,
+        report_channel=report_channel,
+        reported_on=reported_on if reporter_type else None,
     )
     screening.full_clean()
     screening.save()
@@ -159,7 +175,10 @@ def screening_record(
         object_id=screening.pk,
         basis=grant.basis,
         request=request,
-        details={"life_situations": sorted(s.code for s in situations)},
+        details={
+            "life_situations": sorted(s.code for s in situations),
+            **({"reporter_type": reporter_type, "report_channel": report_channel} if reporter_type else {}),
+        },
     )
     return screening
 

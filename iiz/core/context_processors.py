@@ -17,4 +17,5 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "may_create_clients": signed_in and access.may_create_clients(user),  # type: ignore[arg-type]
         "may_handle_access_requests": signed_in and access.may_handle_access_requests(user),  # type: ignore[arg-type]
         "may_administer": signed_in and access.may_administer(user),  # type: ignore[arg-type]
+        "may_receive_reports": signed_in and access.may_receive_reports(user),  # type: ignore[arg-type]
     }

@@ -38,6 +38,7 @@ class Scope(models.TextChoices):
     KPIS_READ = "kpis:read", _("Kennzahlen lesen (Aggregate)")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Webhooks verwalten")
     IMPORTS_WRITE = "imports:write", _("Personen und Anmeldungen aus Dateien importieren")
+    REPORTS_WRITE = "reports:write", _("Personen zur Früherkennung melden")
 
 
 class ApiToken(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from iiz.interfaces import views, views_cases, views_imports, views_webhooks
+from iiz.interfaces import views, views_cases, views_imports, views_reports, views_webhooks
 from iiz.interfaces.docs import ApiDocsView
 from iiz.interfaces.ech import views as ech_views
 
@@ -37,6 +37,11 @@ register_converter(IdConverter, "id")
 register_converter(ReferenceConverter, "reference")
 
 urlpatterns = [
+    path(
+        "v1/early-detection-reports/",
+        views_reports.EarlyDetectionReportCreateView.as_view(),
+        name="early_detection_reports",
+    ),
     path("v1/clients/", views.ClientListView.as_view(), name="clients"),
     path("v1/clients/<uuid:public_id>/", views.ClientDetailView.as_view(), name="client"),
     path("v1/clients/<uuid:public_id>/registrations/", views.RegistrationListView.as_view(), name="registrations"),

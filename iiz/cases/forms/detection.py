@@ -21,6 +21,8 @@ from iiz.cases.models import (
     CaseStatus,
     LifeSituation,
     ProblemTopic,
+    ReportChannel,
+    ReporterType,
     Route,
     Screening,
 )
@@ -45,6 +47,15 @@ class ScreeningForm(forms.Form):
         help_text=_("Situationen mit Altersgrenze sind nach dem Alter der Person vorausgewählt. Bitte prüfen."),
     )
     screened_on = forms.DateField(label=_("Datum der Früherkennung"), widget=DateInput())
+    reporter_type = forms.ChoiceField(
+        label=_("Wer hat die Person gemeldet?"),
+        choices=[("", _("niemand: unsere Institution hat die Situation selbst erkannt")), *ReporterType.choices],
+        required=False,
+    )
+    report_channel = forms.ChoiceField(
+        label=_("Auf welchem Weg kam die Meldung?"), choices=[("", "–"), *ReportChannel.choices], required=False
+    )
+    reported_on = forms.DateField(label=_("Meldung eingegangen am"), widget=DateInput(), required=False)
     note = forms.CharField(label=_("Bemerkung"), widget=textarea(3), required=False, max_length=4000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

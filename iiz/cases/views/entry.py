@@ -52,6 +52,9 @@ def screening_create_view(request: HttpRequest, public_id: str) -> HttpResponse:
                 life_situations=data["life_situations"],
                 screened_on=data["screened_on"],
                 note=data["note"],
+                reporter_type=data["reporter_type"],
+                report_channel=data["report_channel"],
+                reported_on=data["reported_on"],
                 request=request,
             )
         except ValidationError as error:
