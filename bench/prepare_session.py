@@ -34,12 +34,14 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from iiz import access  # noqa: E402
+from iiz.audit.models import AuditEvent  # noqa: E402
 from iiz.cases.models import Case  # noqa: E402
 from iiz.core.middleware import SESSION_FLAG  # noqa: E402
 from iiz.interfaces.models import ApiToken, Scope  # noqa: E402
@@ -98,6 +100,21 @@ def api_key() -> str:
     return issued.key
 
 
+def audit_row_estimate() -> int:
+    table = AuditEvent._meta.db_table
+    if connection.vendor != "postgresql":
+        return AuditEvent.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_class c "
+            "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE c.relname = %s OR p.relname = %s",
+            [table, table],
+        )
+        row = cursor.fetchone()
+    return max(int(row[0]) if row else 0, 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=10)
@@ -125,6 +142,8 @@ def main() -> None:
         "personas": personas,
         "visible_clients": total,
         "cases": Case.objects.count(),
+        # The planner's estimate: counting hundreds of millions of audit rows exactly takes minutes.
+        "audit_rows": audit_row_estimate(),
         "fixtures": {
             "client": ids,
             "surname": [surname] if surname else [],

@@ -3,9 +3,10 @@
 Steps: (1) create the database ``iiz_bench`` (or reuse it when it already holds exactly --clients
 clients), migrate and seed it with the demo generator (clients, then IIZ cases for about 3 % of them);
 (2) import a CSV of --import-rows registrations on a copy of it, timing check and apply; (3) start
-gunicorn with production settings and sign in the bench personas with a second factor; (4) run locust
-headless against each target of ``bench/targets.py`` for a fixed time with a fixed number of users;
-(5) write ``bench/results/``.
+gunicorn with production settings and sign in the bench personas with a second factor; (4) load each
+target of ``bench/targets.py`` for a fixed time with wrk (16 connections; locust with --generator locust),
+count its SQL queries, and relate its throughput to the trivial view's (``/healthz``, the ceiling of the
+stack) measured in the same run; (5) write ``bench/results/``.
 Everything runs on 127.0.0.1 and gunicorn is stopped at the end, also on errors. See bench/README.md.
 """
 
@@ -38,6 +39,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from targets import TARGETS, Target
+from wrk_load import ensure_wrk, run_wrk
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -53,7 +55,11 @@ def log(message: str) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=100_000, help="clients in the bench database")
-    parser.add_argument("--users", type=int, default=10, help="concurrent simulated users per target")
+    parser.add_argument("--generator", choices=("wrk", "locust"), default="wrk",
+                        help="load generator: wrk (lean, default) or locust")
+    parser.add_argument("--connections", type=int, default=16, help="wrk: open connections per target")
+    parser.add_argument("--threads", type=int, default=1, help="wrk: threads (each drives a share of the connections)")
+    parser.add_argument("--users", type=int, default=10, help="locust: concurrent simulated users per target")
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per target")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--seed", type=int, default=2026)
@@ -246,7 +252,14 @@ def run_locust(target: Target, args: argparse.Namespace, port: int, fixtures_pat
     if finished.returncode != 0:
         raise RuntimeError(f"locust failed for {target.name}:\n" + Path(f"{prefix}.log").read_text()[-3000:])
     with open(f"{prefix}_stats.csv", encoding="utf-8", newline="") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["Name"] == target.name)
+        row = next((r for r in csv.DictReader(handle) if r["Name"] == target.name), None)
+    if row is None:
+        # A target that completed no request in its window has no row of its own (a server far too slow for
+        # the duration, or one that never answered): report it as such instead of failing the whole run.
+        return {"name": target.name, "method": target.method, "path": target.path, "persona": target.persona,
+                "generator": "locust", "requests": 0, "errors": 0, "p50_ms": None, "p95_ms": None,
+                "avg_ms": None, "max_ms": None, "rps": 0.0,
+                "failure_samples": [f"no request completed within {args.duration} s"]}
     failures: list[str] = []
     failures_path = Path(f"{prefix}_failures.csv")
     if failures_path.exists():
@@ -258,9 +271,10 @@ def run_locust(target: Target, args: argparse.Namespace, port: int, fixtures_pat
         "method": target.method,
         "path": target.path,
         "persona": target.persona,
+        "generator": "locust",
         "requests": requests,
         "errors": int(row["Failure Count"]),
-        "median_ms": float(row["Median Response Time"]),
+        "p50_ms": float(row["Median Response Time"]),
         "p95_ms": float(row["95%"]),
         "avg_ms": round(float(row["Average Response Time"]), 1),
         "max_ms": round(float(row["Max Response Time"]), 1),
@@ -272,22 +286,30 @@ def run_locust(target: Target, args: argparse.Namespace, port: int, fixtures_pat
 # Report ----------------------------------------------------------------------------------------------
 
 
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
 def markdown(result: dict[str, Any]) -> str:
+    load = (f"wrk, {result['connections']} connections" if result["generator"] == "wrk"
+            else f"locust, {result['users']} users")
     lines = [
         f"# iiz benchmark {result['started_at']}",
         "",
         f"{result['clients']:,} clients (bench case worker sees {result['visible_clients']:,}), "
-        f"{result['cases']:,} IIZ cases, "
-        f"{result['users']} users x {result['duration_s']} s per target, gunicorn {result['workers']} workers, "
+        f"{result['cases']:,} IIZ cases, {result['audit_rows']:,} audit rows; "
+        f"{load} x {result['duration_s']} s per target, gunicorn {result['workers']} workers, "
         f"{result['cpu_count']} CPUs (load {result['load_average']['before']} before, "
         f"{result['load_average']['after']} after), commit {result['commit'] or 'unknown'}.",
         "",
-        "| target | persona | path | requests | errors | median ms | p95 ms | req/s |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| target | persona | path | requests | errors | p50 ms | p95 ms | req/s | ratio to ceiling | queries |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in result["targets"]:
+        ratio = "–" if t["ratio_to_ceiling"] is None else f"{t['ratio_to_ceiling']:.3f}"
+        queries = "–" if t["queries"] is None else str(t["queries"])
         lines.append(f"| {t['name']} | {t['persona'] or '-'} | `{t['path']}` | {t['requests']:,} | {t['errors']:,} | "
-                     f"{t['median_ms']:.0f} | {t['p95_ms']:.0f} | {t['rps']:.1f} |")
+                     f"{_ms(t['p50_ms'])} | {_ms(t['p95_ms'])} | {t['rps']:.1f} | {ratio} | {queries} |")
     imported = result.get("import")
     if imported:
         lines += [
@@ -364,12 +386,19 @@ def main() -> int:
         log("Collecting static files.")
         manage("collectstatic", "--noinput", "-v0", env=production_env)
         output = subprocess.run(
-            [sys.executable, str(BENCH_DIR / "prepare_session.py"), "--sessions", str(args.users)],
+            [sys.executable, str(BENCH_DIR / "prepare_session.py"),
+             "--sessions", str(max(args.users, args.connections))],
             env=production_env, cwd=REPO, check=True, capture_output=True, text=True,
         ).stdout
         data = json.loads(output)
         fixtures_path = work / "fixtures.json"
         fixtures_path.write_text(json.dumps(data), encoding="utf-8")
+        queries = json.loads(subprocess.run(
+            [sys.executable, str(BENCH_DIR / "query_counts.py"), str(fixtures_path)],
+            env=production_env, cwd=REPO, check=True, capture_output=True, text=True,
+        ).stdout)
+        if args.generator == "wrk":
+            ensure_wrk()
         surname = ", ".join(data["fixtures"]["surname"])
         log(f"Bench case worker sees {data['visible_clients']:,} clients; {data['cases']:,} cases; "
             f"search term {surname}.")
@@ -381,14 +410,30 @@ def main() -> int:
             verify_targets(port, targets, data)
             log("Every target answers as expected; measuring.")
             for target in targets:
-                log(f"{target.name}: {args.users} users for {args.duration} s")
-                results.append(run_locust(target, args, port, fixtures_path, work))
+                if args.generator == "wrk":
+                    log(f"{target.name}: wrk, {args.connections} connections for {args.duration} s")
+                    measured = run_wrk(target, data, url=f"http://{HOST}:{port}", connections=args.connections,
+                                       threads=args.threads, duration=args.duration, work=work,
+                                       name=slug(target.name))
+                else:
+                    log(f"{target.name}: locust, {args.users} users for {args.duration} s")
+                    measured = run_locust(target, args, port, fixtures_path, work)
+                measured["queries"] = queries.get(target.name)
+                results.append(measured)
+        # The trivial view, measured in the same run, is the ceiling of the stack: a page's throughput as
+        # a share of it says how much of the machine the page itself costs, whatever the machine.
+        ceiling = next((r["rps"] for r in results if r["name"] == "healthz" and r["rps"]), None)
+        for measured in results:
+            measured["ratio_to_ceiling"] = round(measured["rps"] / ceiling, 3) if ceiling else None
         result = {
             "started_at": started_at.isoformat(timespec="seconds"),
             "commit": git_commit(),
             "clients": args.clients,
             "visible_clients": data["visible_clients"],
             "cases": data["cases"],
+            "audit_rows": data.get("audit_rows", 0),
+            "generator": args.generator,
+            "connections": args.connections,
             "users": args.users,
             "duration_s": args.duration,
             "workers": args.workers,
