@@ -185,6 +185,8 @@ CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("Deutsch")), ("fr", _("Français")), ("it", _("Italiano")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "iiz" / "locale"]
+# Swiss conventions in all four languages: 06.12.2026, CHF 1'112'000, 66.7 % (iiz/formats).
+FORMAT_MODULE_PATH = ["iiz.formats"]
 TIME_ZONE = "Europe/Zurich"
 USE_I18N = True
 USE_TZ = True

@@ -211,4 +211,4 @@ def test_it_keeps_search_terms_out_of_the_audit_trail(rav_adviser, rav_client):
     # then the entry names the results, not what was typed
     event = AuditEvent.objects.get(action=AuditAction.SEARCH)
     assert "Muster" not in json.dumps(event.details)
-    assert event.details == {"query_terms": 2, "results": [rav_client.pk]}
+    assert event.details == {"query_terms": 2, "results": [rav_client.pk], "page": 1, "total": 1}

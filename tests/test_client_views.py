@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -310,7 +311,7 @@ def test_it_finds_nobody_for_an_outsider_and_explains_why(http_as, biz_adviser, 
 
     # then
     content = response.content.decode()
-    assert response.context["results"] == []
+    assert list(response.context["results"]) == []
     assert "Keine Person gefunden." in content
     assert "Muster, Anna" not in content
 
@@ -397,7 +398,8 @@ def test_it_returns_the_form_with_the_message_at_the_field(http_as, rav_adviser,
     content = response.content.decode()
     assert response.status_code == 400
     assert any(message in error for error in response.context["form"].errors[field])
-    assert f'id="id_{field}-errors"' in content
+    assert f'id="id_{field}_error"' in content
+    assert re.search(rf'aria-describedby="[^"]*\bid_{field}_error\b', content)
     assert 'value="Beispiel"' in content
     assert f'value="{typed}"' in content
     assert "Es wurde nichts gespeichert." in content

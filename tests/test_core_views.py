@@ -15,7 +15,8 @@ from tests.factories import CaseFactory, CaseParticipantFactory
 
 
 def html_lang(response) -> str:
-    match = re.search(r'<html lang="([^"]+)"', response.content.decode())
+    """The interface language of the page (its <html lang> is the Swiss variant: de-CH, fr-CH, ...)."""
+    match = re.search(r'<html lang="([a-z]+)-CH"', response.content.decode())
     assert match is not None
     return match.group(1)
 
@@ -106,16 +107,28 @@ def test_it_explains_the_empty_start_page_of_a_case_worker(http_as, rav_adviser)
     assert reverse("clients:search") in content
 
 
-@pytest.mark.parametrize("persona", ["committee", "supervisory"])
-def test_it_explains_to_steering_roles_why_no_persons_are_shown(request, http_as, persona):
-    # given / when
+@pytest.mark.parametrize(
+    ("persona", "start"),
+    [("committee", "steering:operational"), ("supervisory", "steering:strategic"), ("admin", "admin:index")],
+)
+def test_it_starts_each_role_without_client_work_where_its_work_is(request, http_as, persona, start):
+    # given / when a role that never sees persons opens the start page
     response = http_as(request.getfixturevalue(persona)).get(reverse("home"))
 
-    # then
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert "nicht mit Personendaten" in content
-    assert reverse("clients:search") not in content
+    # then it is sent on to its cockpit or to the administration
+    assert response.status_code == 302
+    assert response["Location"] == reverse(start)
+
+
+def test_it_names_the_role_of_a_steering_user_in_the_header_rather_than_a_unit(http_as, supervisory):
+    # given / when the supervisory body reads its cockpit
+    content = http_as(supervisory).get(reverse("steering:strategic")).content.decode()
+
+    # then the header names the role, not the Geschäftsstelle the account is filed under
+    header = content[content.index('class="user-box"') : content.index("</header>")]
+    assert "Trägerschaft" in header
+    assert "Geschäftsstelle iiz" not in header
+    assert reverse("clients:search") not in header
 
 
 def test_it_lists_an_open_case_of_the_user_on_the_start_page(http_as, coordinator, rav_client):

@@ -77,7 +77,7 @@ def test_it_suppresses_small_numbers_in_the_strategic_pdf(steering_world: Steeri
     data = reports.report_data_build(period=Period.parse("2025"), scope=Scope(), audience=STRATEGIC)
     text = "".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(reports.report_render_pdf(data)))
     assert "< 5" in text
-    assert "33,3 %" not in text
+    assert "33.3 %" not in text
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def test_it_shows_each_figure_with_its_definition_formula_and_basis(
     body = http_as(committee).get(f"{OPERATIONAL}?period=2025").content.decode()
     # the integration rate of 2025: two of six countable closures
     assert "Integrationsquote erster Arbeitsmarkt" in body
-    assert "33,3 %" in body
+    assert "33.3 %" in body
     assert "2 von 6 Fällen" in body
     assert "Definition und Formel" in body
     assert "Abschlüsse mit Ergebnis «Stelle im ersten Arbeitsmarkt»" in body
@@ -194,7 +194,7 @@ def test_it_shows_the_suppressed_marker_for_small_numbers_on_the_strategic_page(
     # and in 2025, with two of six countable closures integrated, the share is hidden, on the card, in the
     # tables and in the charts (a hatched block)
     body = http.get(f"{STRATEGIC}?period=2025").content.decode()
-    assert "33,3 %" not in body
+    assert "33.3 %" not in body
     assert '<span class="suppressed" title="aus Datenschutzgründen unterdrückt">X</span>' in body
     assert "url(#chart-" in body
 

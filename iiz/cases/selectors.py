@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -418,6 +418,34 @@ def tasks_for_user(*, user: User, today: dt.date | None = None) -> list[Task]:
         )
     tasks.sort(key=lambda t: (not t.overdue, t.due_on))
     return tasks
+
+
+def meetings_upcoming_for_user(*, user: User, days: int = 28, now: dt.datetime | None = None) -> list[Meeting]:
+    """The case-team meetings of the user's open cases in the coming weeks that the user organises or attends."""
+    start = now or timezone.now()
+    attends = MeetingParticipant.objects.filter(meeting=OuterRef("pk"), user=user)
+    return list(
+        Meeting.objects.filter(
+            case__in=access.cases_visible_to(user=user).filter(status=CaseStatus.OPEN),
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=days),
+        )
+        .filter(Q(organised_by=user) | Q(Exists(attends)))
+        .select_related("case")
+        .order_by("starts_at")[:20]
+    )
+
+
+def cases_waiting_for_a_meeting(*, user: User, today: dt.date) -> list[Case]:
+    """The coordinator's open cases at level 2 or 3 with no case-team meeting from today on (oldest first)."""
+    ahead = Meeting.objects.filter(case=OuterRef("pk"), starts_at__date__gte=today)
+    return list(
+        access.cases_visible_to(user=user)
+        .filter(status=CaseStatus.OPEN, level__gte=2)
+        .exclude(Exists(ahead))
+        .select_related("client")
+        .order_by("opened_on", "id")[:20]
+    )
 
 
 def notifications_unread(*, user: User) -> QuerySet[Notification]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -35,14 +36,7 @@ def _parse_swiss_date(text: str) -> dt.date | None:
         return None
 
 
-def client_search(*, user: User, query: str, request: HttpRequest | None = None) -> list[Client]:
-    """Search the clients the user may see by name, AHV number or birth date (dd.mm.yyyy).
-
-    Every term must match; the result is limited so that a search never lists the whole population.
-    """
-    query = query.strip()
-    if not query:
-        return []
+def _client_search_queryset(*, user: User, query: str) -> QuerySet[Client]:
     qs = access.clients_visible_to(user=user).select_related("municipality")
     for term in query.split():
         compact = _DIGITS.sub("", term)
@@ -53,15 +47,41 @@ def client_search(*, user: User, query: str, request: HttpRequest | None = None)
             qs = qs.filter(ahv_number__contains=compact)
         else:
             qs = qs.filter(Q(last_name__icontains=term) | Q(first_name__icontains=term))
-    results = list(qs.order_by("last_name", "first_name", "date_of_birth")[: settings.IIZ_SEARCH_RESULT_LIMIT])
-    audit_record(
-        actor=user,
-        action=AuditAction.SEARCH,
-        object_type="client_search",
-        details={"query_terms": len(query.split()), "results": [c.pk for c in results]},
-        request=request,
-    )
-    return results
+    return qs.order_by("last_name", "first_name", "date_of_birth", "pk")
+
+
+def client_search_page(
+    *, user: User, query: str, page_number: int | str | None = 1, request: HttpRequest | None = None
+) -> Page[Client]:
+    """One page of the clients the user may see by name, AHV number or birth date (dd.mm.yyyy).
+
+    Every term must match. The hits are paged (``IIZ_SEARCH_RESULT_LIMIT`` a page) and counted, so that the
+    user learns how many there are; only the page shown is listed in the audit trail.
+    """
+    query = query.strip()
+    qs = _client_search_queryset(user=user, query=query) if query else Client.objects.none()
+    page = Paginator(qs, settings.IIZ_SEARCH_RESULT_LIMIT).get_page(page_number)
+    if query:
+        audit_record(
+            actor=user,
+            action=AuditAction.SEARCH,
+            object_type="client_search",
+            details={
+                "query_terms": len(query.split()),
+                "results": [c.pk for c in page.object_list],
+                "page": page.number,
+                "total": page.paginator.count,
+            },
+            request=request,
+        )
+    return page
+
+
+def client_search(*, user: User, query: str, request: HttpRequest | None = None) -> list[Client]:
+    """The first page of ``client_search_page`` as a list."""
+    if not query.strip():
+        return []
+    return list(client_search_page(user=user, query=query, request=request).object_list)
 
 
 @dataclass

@@ -6,6 +6,7 @@ Views only translate between HTTP and the selectors and services; access is deci
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +27,7 @@ from iiz.clients.models import Consent, Registration
 from iiz.interfaces.matching import similar_persons_for
 from iiz.lib.crypto import decrypt_bytes
 from iiz.lib.forms import form_add_service_errors
-from iiz.organisations.models import Institution, User
+from iiz.organisations.models import Institution, Role, User
 
 
 def _user(request: HttpRequest) -> User:
@@ -51,8 +52,14 @@ def _own_institution(user: User) -> Institution:
 def client_search_view(request: HttpRequest) -> HttpResponse:
     user = _require_client_work(request)
     query = request.GET.get("q", "")[:200]
-    results = selectors.client_search(user=user, query=query, request=request) if query.strip() else []
-    context = {"query": query, "results": results, "searched": bool(query.strip())}
+    page = selectors.client_search_page(user=user, query=query, page_number=request.GET.get("seite"), request=request)
+    context = {
+        "query": query,
+        "page": page,
+        "results": page.object_list,
+        "searched": bool(query.strip()),
+        "pager_query": urlencode({"q": query}),
+    }
     template = "clients/search.html#results" if request.htmx else "clients/search.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -127,6 +134,8 @@ def client_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
             "age": file.client.age_on(timezone.localdate()),
             "may_edit_contact": file.grant.may_edit_contact_details(),
             "read_only": file.grant.is_read_only,
+            # The grant is there already (file.grant): the role decides (disclosure.may_read_client_audit).
+            "may_read_audit": user.has_role(Role.COORDINATOR, Role.SPECIALIST),
             "own_institution": user.institution,
             # The IIZ side: screenings, target-group checks and cases, read in a fixed number of queries.
             "detection": case_selectors.client_detection_for_user(grant=file.grant),

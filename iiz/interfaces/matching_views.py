@@ -1,4 +1,4 @@
-"""A minimal page: the likely duplicates of a client, to merge or to reject, and undoing a merge."""
+"""The likely duplicates of a client, to merge or to reject, and the client's merges, each with its undo."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
@@ -34,9 +35,12 @@ def _client(request: HttpRequest, public_id: uuid.UUID) -> Client:
     return client
 
 
+@require_GET
 def merge_candidates(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     client = _client(request, public_id)
     candidates = merge_candidates_for(user=request.user, client=client)  # type: ignore[arg-type]
+    # The merges into this record that can still be undone, each with its button.
+    merges = MergeRecord.objects.filter(kept=client, undone_at__isnull=True).select_related("merged", "merged_by")
     if candidates:
         # The candidates' names and AHV numbers are shown: a search of the user's, audited like one.
         audit_record(
@@ -47,7 +51,11 @@ def merge_candidates(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
             details={"results": [other.pk for other, _candidate in candidates]},
             request=request,
         )
-    return render(request, "interfaces/matching_candidates.html", {"client": client, "candidates": candidates})
+    return render(
+        request,
+        "interfaces/matching_candidates.html",
+        {"client": client, "candidates": candidates, "merges": list(merges)},
+    )
 
 
 @require_POST
@@ -62,8 +70,18 @@ def merge_decide(request: HttpRequest, public_id: uuid.UUID, other_id: uuid.UUID
                 merge=other,
                 reason=request.POST.get("reason", ""),
             )
+            messages.success(
+                request,
+                _("%(other)s ist mit %(client)s zusammengeführt. Sie können das unten rückgängig machen.")
+                % {"other": other.full_name, "client": client.full_name},
+            )
         else:
             match_reject(actor=request.user, first=client, second=other)  # type: ignore[arg-type]
+            messages.success(
+                request,
+                _("Vermerkt: %(other)s und %(client)s sind verschiedene Personen.")
+                % {"other": other.full_name, "client": client.full_name},
+            )
     except ValidationError as error:
         # A missing reason, or the same record twice: said on the page, nothing changed.
         messages.error(request, " ".join(error.messages))
@@ -81,4 +99,10 @@ def merge_undo(request: HttpRequest, record_id: int) -> HttpResponse:
     except ValidationError as error:
         # Undone already (a second click, another tab): say so on the page instead of failing.
         messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Die Zusammenführung ist rückgängig gemacht: %(name)s ist wieder ein eigener Eintrag.")
+            % {"name": record.merged.full_name},
+        )
     return redirect("imports:candidates", public_id=record.kept.public_id)

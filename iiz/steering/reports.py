@@ -74,6 +74,8 @@ class CostBenefitLine:
     display: str
     value: float | None  # None when suppressed
     suppressed: bool = False
+    # How the XLSX shows the value: a count, an amount in francs, or a ratio with one decimal.
+    unit: str = "count"
 
 
 @dataclass
@@ -114,7 +116,9 @@ def cost_benefit_summary(period: Period, *, protect: bool, t: int) -> CostBenefi
     for label, amount, depends in money:
         withheld = hidden_counts and depends
         lines.append(
-            CostBenefitLine(label, HIDDEN if withheld else _chf(amount), None if withheld else float(amount), withheld)
+            CostBenefitLine(
+                label, HIDDEN if withheld else _chf(amount), None if withheld else float(amount), withheld, "chf"
+            )
         )
     withheld = hidden_counts and cb.integrations > 0
     lines.append(
@@ -125,6 +129,7 @@ def cost_benefit_summary(period: Period, *, protect: bool, t: int) -> CostBenefi
             else (number_format(cb.break_even_per_year, 1) if cb.break_even_per_year is not None else "–"),
             None if withheld or cb.break_even_per_year is None else float(cb.break_even_per_year),
             withheld,
+            "ratio",
         )
     )
     note = _(
@@ -241,7 +246,8 @@ def report_render_xlsx(data: ReportData) -> bytes:
     from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
-    formats = {"share": "0.0%", "days": "0.0", "ratio": "0.0", "count": "0"}
+    formats = {"share": "0.0%", "days": "0.0", "ratio": "0.0", "count": "#,##0"}
+    money_formats = {"chf": '"CHF" #,##0', "ratio": "0.0", "count": "#,##0"}
     book = Workbook()
     used: set[str] = set()
 
@@ -334,6 +340,8 @@ def report_render_xlsx(data: ReportData) -> bytes:
                 item.display.replace(" ", "") if item.suppressed else (item.value if item.value is not None else "–"),
             ]
         )
+        # Numbers stay numbers; Excel shows the grouping of the reader's locale (1'112'000 in Switzerland).
+        cost.cell(row=cost.max_row, column=2).number_format = money_formats.get(item.unit, "#,##0")
     cost.append([])
     cost.append([data.cost_benefit.note])
     widths(cost, [60, 18])
@@ -342,9 +350,11 @@ def report_render_xlsx(data: ReportData) -> bytes:
     for label, value in [
         (_("Bericht"), data.title),
         (_("Periode"), f"{data.period.label} ({data.period.start:%d.%m.%Y}–{data.period.end:%d.%m.%Y})"),
+        (_("Periode von"), data.period.start),
+        (_("Periode bis"), data.period.end),
         (_("Umfang"), data.scope_label),
         (_("Zielgruppe"), data.audience_label),
-        (_("Erstellt am"), data.generated_at.strftime("%d.%m.%Y %H:%M")),
+        (_("Erstellt am"), timezone.localtime(data.generated_at).replace(tzinfo=None)),
         (
             _("Kleine Zahlen"),
             _(
@@ -358,6 +368,11 @@ def report_render_xlsx(data: ReportData) -> bytes:
         ),
     ]:
         about.append([label, value])
+        # Dates are dates in the sheet, shown the Swiss way.
+        if isinstance(value, dt.datetime):
+            about.cell(row=about.max_row, column=2).number_format = "DD.MM.YYYY HH:MM"
+        elif isinstance(value, dt.date):
+            about.cell(row=about.max_row, column=2).number_format = "DD.MM.YYYY"
     widths(about, [20, 100])
 
     stream = io.BytesIO()

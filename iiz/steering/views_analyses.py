@@ -132,11 +132,13 @@ def km_chart_svg(dimension: DimensionResult) -> SafeString:
             f'<line x1="{_f(x(day))}" x2="{_f(x(day))}" y1="{_BOTTOM}" y2="{_BOTTOM + 5}" stroke="#333333"/>'
             f'<text x="{_f(x(day))}" y="{_BOTTOM + 20}" text-anchor="middle" fill="#333333">{day}</text>'
         )
+    # Outside the f-string, so that makemessages finds the axis label.
+    axis_label = _("Tage seit Fall-Eröffnung")
     parts.append(
         f'<line x1="{_LEFT}" x2="{_RIGHT}" y1="{_BOTTOM}" y2="{_BOTTOM}" stroke="#333333" stroke-width="1.5"/>'
         f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{_BOTTOM}" stroke="#333333" stroke-width="1.5"/>'
         f'<text x="{(_LEFT + _RIGHT) // 2}" y="{_BOTTOM + 40}" text-anchor="middle" fill="#000000">'
-        f"{escape(_('Tage seit Fall-Eröffnung'))}</text>"
+        f"{escape(axis_label)}</text>"
     )
     for number, group in enumerate(groups):
         colour, dash = COLOURS[number % len(COLOURS)], DASHES[number % len(DASHES)]
