@@ -724,6 +724,8 @@ TABLE: list[Entry] = [
     ),
     # --- before a case: early detection, target-group check, opening ---
     Entry("cases:list", only(CLIENT_WORK)),
+    # The list as a file: the same cases as the list, to the same roles.
+    Entry("cases:export", only(CLIENT_WORK), kwargs=lambda s, p, k: {"fmt": "xlsx"}),
     Entry("cases:override_requests", only(COORDINATORS)),
     client_entry("cases:screening_create", person_page()),
     client_entry("cases:check_create", person_page()),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
 from django.test.utils import override_settings
 from django.urls import reverse
 
+from iiz.cases import services
 from iiz.interfaces.matching import clients_merge
 from iiz.interfaces.models_imports import MergeRecord
 from tests import cases_world
@@ -131,3 +135,92 @@ def test_it_keeps_a_merge_out_of_reach_of_an_outsider(http_as, world, rav_advise
     assert response.status_code == 404
     record.refresh_from_db()
     assert record.undone_at is None
+
+
+# --- the case list -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_cases(world, iv_specialist, coordinator):
+    """Three cases of the coordinator: Amsler at level 1, Bucher at level 2, Caflisch at level 3 with an overdue
+    agreement."""
+    cases = {}
+    for level, name in [(1, "Amsler"), (2, "Bucher"), (3, "Caflisch")]:
+        person = cases_world.person_create(actor=iv_specialist, last_name=name)
+        case = cases_world.case_at_level(level, specialist=iv_specialist, coordinator=coordinator, client=person)
+        if level == 1:
+            services.case_participant_add(actor=iv_specialist, case=case, user=coordinator)
+        cases[name] = case
+    agreement = cases_world.agreement_add(
+        case=cases["Caflisch"], coordinator=coordinator, owner=iv_specialist, due_on=cases_world.days_ago(0)
+    )
+    # Three days later, it is overdue.
+    type(agreement).objects.filter(pk=agreement.pk).update(due_on=cases_world.days_ago(3))
+    return cases
+
+
+def _listed(http, **query) -> list[str]:
+    response = http.get(reverse("cases:list"), query)
+    assert response.status_code == 200
+    return [case.client.last_name for case in response.context["cases"]]
+
+
+def test_it_searches_filters_and_sorts_the_case_list(http_as, coordinator, three_cases):
+    http = http_as(coordinator)
+    caflisch = three_cases["Caflisch"]
+
+    # by the person's name, the reference and the AHV number
+    assert _listed(http, q="bucher") == ["Bucher"]
+    assert _listed(http, q=caflisch.reference) == ["Caflisch"]
+    assert _listed(http, q=caflisch.client.ahv_display) == ["Caflisch"]
+    # by level, case lead, opening institution and what is overdue
+    assert _listed(http, level=2) == ["Bucher"]
+    assert _listed(http, overdue="on") == ["Caflisch"]
+    assert sorted(_listed(http, institution=caflisch.serving_institution_id)) == ["Amsler", "Bucher", "Caflisch"]
+    # sorted by person, both ways
+    assert _listed(http, sort="person") == ["Amsler", "Bucher", "Caflisch"]
+    assert _listed(http, sort="-person") == ["Caflisch", "Bucher", "Amsler"]
+
+
+def test_it_refuses_a_filter_it_does_not_know_without_failing(http_as, coordinator, three_cases):
+    response = http_as(coordinator).get(reverse("cases:list"), {"case_lead": "999999", "sort": "x"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_it_exports_the_chosen_cases_and_records_the_export(http_as, coordinator, three_cases, fmt):
+    from iiz.audit.models import AuditAction, AuditEvent
+
+    # given the coordinator's list narrowed to level 2 and 3
+    http = http_as(coordinator)
+
+    # when it is downloaded
+    response = http.get(reverse("cases:export", kwargs={"fmt": fmt}), {"q": "", "level": "", "sort": "person"})
+    only_level_3 = http.get(reverse("cases:export", kwargs={"fmt": fmt}), {"level": 3})
+
+    # then the file holds the cases of the list with Swiss dates, and the export is in the audit trail
+    assert response.status_code == 200
+    caflisch = three_cases["Caflisch"]
+    if fmt == "csv":
+        text = response.content.decode("utf-8-sig")
+        lines = text.splitlines()
+        assert lines[0].startswith("Fallnummer;Name;Vorname;Geburtsdatum")
+        assert [line.split(";")[1] for line in lines[1:]] == ["Amsler", "Bucher", "Caflisch"]
+        assert caflisch.client.date_of_birth.strftime("%d.%m.%Y") in text
+    else:
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        rows = list(sheet.iter_rows(min_row=2))
+        assert [row[1].value for row in rows] == ["Amsler", "Bucher", "Caflisch"]
+        assert rows[2][3].value.date() == caflisch.client.date_of_birth
+        assert rows[2][3].number_format == "DD.MM.YYYY"
+    event = AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="case_list").order_by("pk").last()
+    assert event.details["cases"] == [caflisch.reference]
+    assert event.details["format"] == fmt
+    assert only_level_3["Content-Disposition"].startswith("attachment;")
+
+
+def test_it_offers_no_export_to_roles_without_client_work(http_as, committee):
+    assert http_as(committee).get(reverse("cases:export", kwargs={"fmt": "csv"})).status_code == 403

@@ -74,7 +74,7 @@ def test_it_sends_an_anonymous_visitor_to_the_login(db: None) -> None:
 
 
 def test_it_shows_the_steering_menu_only_to_those_who_steer(http_as: Http, committee: User, rav_adviser: User) -> None:
-    assert 'href="/steuerung/"' in http_as(committee).get("/").content.decode()
+    assert 'href="/steuerung/"' in http_as(committee).get("/", follow=True).content.decode()
     assert 'href="/steuerung/"' not in http_as(rav_adviser).get("/").content.decode()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ from iiz.clients.models import DataCategory
 from iiz.organisations.models import Role
 
 if TYPE_CHECKING:
-    from iiz.organisations.models import User
+    from iiz.organisations.models import Institution, User
 
 
 def cases_of_participant(*, user: User) -> QuerySet[Case]:
@@ -53,13 +54,74 @@ def cases_of_participant(*, user: User) -> QuerySet[Case]:
     )
 
 
-def case_list_for_user(*, user: User, status: str = "", level: int | None = None) -> QuerySet[Case]:
+_DIGITS = re.compile(r"[\s.\-]")
+
+
+@dataclass(frozen=True)
+class CaseListFilter:
+    """What the case list is narrowed to and how it is sorted (see ``forms.CaseFilterForm``)."""
+
+    query: str = ""
+    status: str = ""
+    level: int | None = None
+    case_lead_id: int | None = None
+    institution_id: int | None = None
+    overdue: bool = False
+    order_by: tuple[str, ...] = ("-opened_on", "-id")
+
+
+def _overdue_on(day: dt.date) -> Q:
+    """Cases with an open agreement, a running measure of the agreed plan or an unanswered request past due."""
+    agreement = Agreement.objects.filter(case=OuterRef("pk"), status=AgreementStatus.OPEN, due_on__lt=day)
+    measure = Measure.objects.filter(
+        plan__case=OuterRef("pk"),
+        plan__status=PlanStatus.AGREED,
+        status__in=[MeasureStatus.PLANNED, MeasureStatus.RUNNING],
+        due_on__lt=day,
+    )
+    info = InformationRequest.objects.filter(case=OuterRef("pk"), answered_on__isnull=True, due_on__lt=day)
+    return Q(Exists(agreement)) | Q(Exists(measure)) | Q(Exists(info))
+
+
+def case_list_for_user(
+    *,
+    user: User,
+    status: str = "",
+    level: int | None = None,
+    filters: CaseListFilter | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[Case]:
+    """The cases the user takes part in, searched (reference, person's name, AHV number), filtered and sorted."""
+    chosen = filters or CaseListFilter(status=status, level=level)
     qs = access.cases_visible_to(user=user).select_related("client", "serving_institution", "case_lead")
-    if status in CaseStatus.values:
-        qs = qs.filter(status=status)
-    if level in (1, 2, 3):
-        qs = qs.filter(level=level)
-    return qs.order_by("-opened_on", "-id")
+    if chosen.status in CaseStatus.values:
+        qs = qs.filter(status=chosen.status)
+    if chosen.level in (1, 2, 3):
+        qs = qs.filter(level=chosen.level)
+    if chosen.case_lead_id is not None:
+        qs = qs.filter(case_lead_id=chosen.case_lead_id)
+    if chosen.institution_id is not None:
+        qs = qs.filter(serving_institution_id=chosen.institution_id)
+    if chosen.overdue:
+        qs = qs.filter(_overdue_on(today or timezone.localdate()))
+    for term in chosen.query.split():
+        compact = _DIGITS.sub("", term)
+        if compact.isdigit() and len(compact) >= 4:
+            qs = qs.filter(Q(client__ahv_number__contains=compact) | Q(reference__icontains=term))
+        else:
+            names = Q(client__last_name__icontains=term) | Q(client__first_name__icontains=term)
+            qs = qs.filter(Q(reference__icontains=term) | names)
+    return qs.order_by(*chosen.order_by)
+
+
+def case_list_choices(*, user: User) -> tuple[QuerySet[User], QuerySet[Institution]]:
+    """The case leads and opening institutions of the user's cases, for the list's filters."""
+    from iiz.organisations.models import Institution, User
+
+    visible = access.cases_visible_to(user=user)
+    leads = User.objects.filter(pk__in=visible.values("case_lead_id")).order_by("last_name", "first_name")
+    institutions = Institution.objects.filter(pk__in=visible.values("serving_institution_id")).order_by("name")
+    return leads, institutions
 
 
 def case_access_get(*, user: User, reference: str, request: HttpRequest | None = None) -> access.CaseAccess:

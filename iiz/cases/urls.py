@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", pages.case_list_view, name="list"),
+    path("liste.<str:fmt>", pages.case_export_view, name="export"),
     # Before a case: on a client (the client is read with the user's access, 404 when hidden).
     path("personen/<str:public_id>/frueherkennung/", entry.screening_create_view, name="screening_create"),
     path("personen/<str:public_id>/zielgruppe/", entry.check_create_view, name="check_create"),

@@ -6,6 +6,7 @@ the page has already read, never from a query per form: the case page runs a fix
 """
 
 from iiz.cases.forms.case import (
+    CASE_SORTS,
     AgreementForm,
     AgreementStatusForm,
     CaseCloseForm,
@@ -34,6 +35,7 @@ from iiz.cases.forms.detection import (
 from iiz.cases.forms.fields import meeting_invitable_users, partner_institutions, user_label
 
 __all__ = [
+    "CASE_SORTS",
     "AgreementForm",
     "AgreementStatusForm",
     "CaseCloseForm",

@@ -344,10 +344,60 @@ class FollowUpForm(forms.Form):
         field.queryset = partner_institutions().exclude(kind=InstitutionKind.COORDINATION).order_by("name")
 
 
-class CaseFilterForm(forms.Form):
-    """The filters of the case list (GET)."""
+CASE_SORTS = {
+    "-eroeffnet": ("-opened_on", "-id"),
+    "eroeffnet": ("opened_on", "id"),
+    "fallnummer": ("reference",),
+    "-fallnummer": ("-reference",),
+    "person": ("client__last_name", "client__first_name", "reference"),
+    "-person": ("-client__last_name", "-client__first_name", "-reference"),
+    "stufe": ("level", "-opened_on", "-id"),
+    "-stufe": ("-level", "-opened_on", "-id"),
+}
 
+
+class CaseFilterForm(forms.Form):
+    """The search, filters and sorting of the case list (GET). The choices of case leads and institutions are
+    those of the cases the user sees (``case_leads`` and ``institutions``, given by the view)."""
+
+    q = forms.CharField(
+        label=_("Suche"),
+        required=False,
+        max_length=200,
+        help_text=_("Fallnummer, Name der Person oder AHV-Nummer"),
+    )
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("alle")), *CaseStatus.choices], required=False)
     level = forms.TypedChoiceField(
         label=_("Stufe"), choices=[("", _("alle")), *Level.choices], coerce=int, empty_value=None, required=False
     )
+    case_lead = forms.ModelChoiceField(
+        label=_("Fallführung"), queryset=User.objects.none(), required=False, empty_label=_("alle")
+    )
+    institution = forms.ModelChoiceField(
+        label=_("Eröffnet von"), queryset=Institution.objects.none(), required=False, empty_label=_("alle")
+    )
+    overdue = forms.BooleanField(label=_("nur Fälle mit Überfälligem"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sortierung"),
+        required=False,
+        choices=[
+            ("-eroeffnet", _("neueste zuerst")),
+            ("eroeffnet", _("älteste zuerst")),
+            ("fallnummer", _("Fallnummer aufsteigend")),
+            ("-fallnummer", _("Fallnummer absteigend")),
+            ("person", _("Person A–Z")),
+            ("-person", _("Person Z–A")),
+            ("stufe", _("Stufe aufsteigend")),
+            ("-stufe", _("Stufe absteigend")),
+        ],
+    )
+
+    def __init__(self, *args: Any, case_leads: Any = None, institutions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lead = self.fields["case_lead"]
+        institution = self.fields["institution"]
+        assert isinstance(lead, forms.ModelChoiceField) and isinstance(institution, forms.ModelChoiceField)  # noqa: S101
+        if case_leads is not None:
+            lead.queryset = case_leads
+        if institutions is not None:
+            institution.queryset = institutions

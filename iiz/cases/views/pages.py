@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from iiz import access
-from iiz.cases import forms, selectors
+from iiz.cases import exports, forms, selectors
 from iiz.cases.ical import meeting_ical
+from iiz.cases.models import Case
 from iiz.cases.views.page import MeasureRow, case_page, user_of
 from iiz.organisations.models import User
 
@@ -25,16 +29,30 @@ def _require_client_work(request: HttpRequest) -> User:
     return user
 
 
+def _case_list(request: HttpRequest, user: User) -> tuple[forms.CaseFilterForm, QuerySet[Case]]:
+    """The list's form and the cases it selects; without a status chosen the list shows the open cases."""
+    data = request.GET if "status" in request.GET else {"status": "open", **request.GET.dict()}
+    leads, institutions = selectors.case_list_choices(user=user)
+    form = forms.CaseFilterForm(data, case_leads=leads, institutions=institutions)
+    chosen = selectors.CaseListFilter(status="open")
+    if form.is_valid():
+        cleaned: dict[str, Any] = form.cleaned_data
+        chosen = selectors.CaseListFilter(
+            query=cleaned["q"],
+            status=cleaned["status"],
+            level=cleaned["level"],
+            case_lead_id=cleaned["case_lead"].pk if cleaned["case_lead"] else None,
+            institution_id=cleaned["institution"].pk if cleaned["institution"] else None,
+            overdue=bool(cleaned["overdue"]),
+            order_by=forms.CASE_SORTS.get(cleaned["sort"] or "-eroeffnet", forms.CASE_SORTS["-eroeffnet"]),
+        )
+    return form, selectors.case_list_for_user(user=user, filters=chosen)
+
+
 @require_GET
 def case_list_view(request: HttpRequest) -> HttpResponse:
     user = _require_client_work(request)
-    # Without a choice the list shows the open cases; "alle" is an explicit empty status.
-    data = request.GET if "status" in request.GET else {"status": "open", **request.GET.dict()}
-    form = forms.CaseFilterForm(data)
-    status, level = "", None
-    if form.is_valid():
-        status, level = form.cleaned_data["status"], form.cleaned_data["level"]
-    cases = selectors.case_list_for_user(user=user, status=status, level=level)
+    form, cases = _case_list(request, user)
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("seite"))
     query = request.GET.copy()
     query.pop("seite", None)
@@ -43,6 +61,20 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         "cases/list.html",
         {"form": form, "page": page, "cases": page.object_list, "query": query.urlencode()},
     )
+
+
+@require_GET
+def case_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The list as chosen on the page (search, filters, sorting; every page) as CSV or XLSX, audited."""
+    user = _require_client_work(request)
+    if fmt not in exports.FORMATS:
+        raise Http404
+    _form, cases = _case_list(request, user)
+    content, content_type, filename = exports.case_list_export(user=user, cases=cases, fmt=fmt, request=request)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET
