@@ -193,7 +193,7 @@ def test_it_explains_every_field_it_refuses():
     assert response.status_code == 400
     assert "Das Geburtsdatum ist nicht möglich" in body
     assert "Telefonnummer oder eine E-Mail-Adresse" in body
-    assert 'id="id_person_ahv_number-errors"' in body
+    assert 'id="id_person_ahv_number_error"' in body
 
 
 def test_it_serves_the_public_pages_without_sign_in_in_french():
