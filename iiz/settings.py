@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "iiz.core",
+    "iiz.outbox",
     "iiz.organisations",
     "iiz.clients",
     "iiz.cases",
@@ -219,19 +220,52 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The cache holds rate-limit counters and import progress only: while Redis is down it answers as an empty
+    # cache (iiz/lib/cache.py), and a Redis that hangs costs a request half a second at most.
+    CACHES = {
+        "default": {
+            "BACKEND": "iiz.lib.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery: with Redis the workers take the tasks; without it (the embedded default) tasks run inline.
+# Celery: with Redis the workers take the tasks; without it (the embedded default) tasks run inline. Every
+# task is sent through the outbox (iiz/outbox), which survives a broker outage and a lost worker.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("IIZ_TASKS_INLINE", False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A message is acknowledged when its task has finished, and given back to the queue when the worker process
+# dies under it; one message at a time per worker process, so that a long job holds no others back.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest job (an import of a large file, a report) may run this long before Celery stops it; Redis hands
+# an unacknowledged message to another worker only after twice that, so a running job is never run twice.
+IIZ_JOB_TIME_LIMIT = int(os.environ.get("IIZ_JOB_TIME_LIMIT_SECONDS", "3600"))
+CELERY_TASK_TIME_LIMIT = IIZ_JOB_TIME_LIMIT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * IIZ_JOB_TIME_LIMIT,
+    # A broker that is down or hangs fails a hand-over quickly; the outbox keeps the work.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-# The daily reminder job; `manage.py send_reminders` does the same from cron or by hand.
+# A running task beats on its outbox row this often; the dispatcher runs a task again whose worker has not
+# beaten for the stall time (a worker killed or its machine gone).
+IIZ_OUTBOX_HEARTBEAT_SECONDS = float(os.environ.get("IIZ_OUTBOX_HEARTBEAT_SECONDS", "15"))
+IIZ_OUTBOX_STALL_SECONDS = int(os.environ.get("IIZ_OUTBOX_STALL_SECONDS", "120"))
+# /readyz answers 503 when the broker is down and background work has waited longer than this.
+IIZ_READY_BACKLOG_SECONDS = int(os.environ.get("IIZ_READY_BACKLOG_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
+    # The outbox's dispatcher; `manage.py outbox_dispatch` does the same by hand. A run that waited in the
+    # queue longer than its interval is dropped: the next one does the same work.
+    "outbox-dispatch": {"task": "iiz.outbox.tasks.outbox_dispatch", "schedule": 10.0, "options": {"expires": 10}},
+    # The daily reminder job; `manage.py send_reminders` does the same from cron or by hand.
     "reminders-daily": {"task": "iiz.cases.tasks.reminders_daily", "schedule": crontab(hour=6, minute=30)},
     "retention-daily": {"task": "iiz.clients.tasks.retention_daily", "schedule": crontab(hour=2, minute=15)},
     "report-retention-daily": {
@@ -247,6 +281,8 @@ EMAIL_BACKEND = os.environ.get(
     "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+# For the file backend (django.core.mail.backends.filebased.EmailBackend), e.g. in a test environment.
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "iiz-plattform@localhost")
 
 # The REST API for the partners' systems (iiz/interfaces): tokens or the browser session, JSON only, errors as

@@ -598,6 +598,8 @@ class Meeting(models.Model):
     organised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE, bumped on every change.")
     created_at = models.DateTimeField(default=timezone.now)
+    # Optimistic locking of the minutes: two coordinators editing them at once do not overwrite each other.
+    lock_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["starts_at"]
@@ -624,6 +626,9 @@ class MeetingParticipant(models.Model):
     )
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     is_client = models.BooleanField(default=False)
+    # The meeting's SEQUENCE this participant's invitation was sent with: a task that runs again after a
+    # worker was lost sends only what is still missing.
+    invited_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("Sitzungsteilnehmende/r")

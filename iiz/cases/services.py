@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Model
+from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,7 +52,10 @@ from iiz.cases.models import (
 from iiz.clients.models import Client
 from iiz.interfaces.models import WebhookEvent
 from iiz.interfaces.webhooks import webhook_emit
+from iiz.lib.locking import StaleEdit as StaleEdit  # re-exported: callers catch services.StaleEdit
+from iiz.lib.locking import already_done, locked, stale, version_bump
 from iiz.organisations.models import Contact, Institution, Role
+from iiz.outbox.services import outbox_enqueue
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -60,33 +63,9 @@ if TYPE_CHECKING:
 FOLLOW_UP_MONTHS = (6, 12)
 
 
-class StaleEdit(ValidationError):
-    """Somebody else changed the record since the form was loaded."""
-
-
-def _stale() -> StaleEdit:
-    return StaleEdit(
-        _(
-            "Jemand anderes hat diese Angaben inzwischen geändert. Ihre Eingaben sind unten erhalten; "
-            "laden Sie die aktuelle Fassung in einem neuen Fenster, übertragen Sie Ihre Änderungen und "
-            "speichern Sie erneut."
-        ),
-        code="stale",
-    )
-
-
-def _bump_version(instance: Model, expected_version: int | None) -> None:
-    """Optimistic locking: take the next version only if nobody else took it first."""
-    model = type(instance)
-    current = int(instance.lock_version)  # type: ignore[attr-defined]
-    if expected_version is not None and expected_version != current:
-        raise _stale()
-    updated = model._default_manager.filter(pk=instance.pk, lock_version=current).update(
-        lock_version=F("lock_version") + 1
-    )
-    if updated != 1:
-        raise _stale()
-    instance.lock_version = current + 1  # type: ignore[attr-defined]
+# Optimistic locking of edited content and row locks for transitions: iiz/lib/locking.py.
+_bump_version = version_bump
+_stale = stale
 
 
 def _audit(
@@ -286,10 +265,11 @@ def target_group_override_request(
     grant = access.client_access_required(user=actor, client=check.client)
     if not actor.has_role(Role.SPECIALIST):
         raise PermissionDenied(_("Eine Übersteuerung beantragen iiz-Spezialistinnen und -Spezialisten."))
+    locked(check)
     if check.passed or check.override_by_id:
-        raise ValidationError(_("Die Prüfung ist erfüllt oder bereits übersteuert."))
+        raise already_done(_("Die Prüfung ist erfüllt oder bereits übersteuert."))
     if check.override_requested_at is not None:
-        raise ValidationError(_("Die Übersteuerung ist bereits beantragt."))
+        raise already_done(_("Die Übersteuerung ist bereits beantragt."))
     if len(note.strip()) < 10:
         raise ValidationError({"note": _("Begründen Sie den Antrag in einigen Worten.")})
     check.override_requested_at = timezone.now()
@@ -317,8 +297,11 @@ def target_group_override(
     """A coordinator lets a case open although a criterion fails, with a written reason."""
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied(_("Nur eine Koordinatorin oder ein Koordinator kann die Prüfung übersteuern."))
+    locked(check)
     if check.passed:
         raise ValidationError(_("Die Prüfung ist erfüllt; eine Übersteuerung ist nicht nötig."))
+    if check.override_by_id is not None:
+        raise already_done(_("Die Prüfung ist bereits übersteuert."))
     if len(reason.strip()) < 10:
         raise ValidationError({"override_reason": _("Begründen Sie die Übersteuerung in einigen Worten.")})
     check.override_by = actor
@@ -406,8 +389,10 @@ def _case_open(
                 "Koordinatorin oder ein Koordinator sie mit Begründung übersteuert."
             )
         )
+    # The person's row is locked, so that two openings at the same moment cannot both find no open case.
+    Client.objects.select_for_update().filter(pk=client.pk).first()
     if Case.objects.filter(client=client, status=CaseStatus.OPEN).exists():
-        raise ValidationError(_("Für diese Person ist bereits ein iiz-Fall offen."))
+        raise already_done(_("Für diese Person ist bereits ein iiz-Fall offen."))
     if previous_case is None:
         # A person who comes back starts a new case linked to the last closed one.
         previous_case = client.cases.filter(status=CaseStatus.CLOSED).order_by("-closed_on", "-id").first()
@@ -632,8 +617,12 @@ def information_request_answer(
         raise ValidationError(_("Der Fall ist abgeschlossen."))
     if actor.institution_id != info.to_institution_id:
         raise PermissionDenied(_("Nur die angefragte Institution beantwortet die Anfrage."))
+    locked(info)
     if info.answered_on is not None:
-        raise ValidationError(_("Die Anfrage ist bereits beantwortet."))
+        raise already_done(
+            _("Die Anfrage ist bereits beantwortet (von %(user)s). Ihre Antwort ist unten erhalten.")
+            % {"user": info.answered_by}
+        )
     if not answer.strip():
         raise ValidationError({"answer": _("Die Antwort ist leer.")})
     info.answer = answer.strip()
@@ -696,6 +685,8 @@ def clarification_save(
     if not grant.may_write_clarification(dimension):
         raise PermissionDenied(_("Diesen Bereich klärt eine andere Institution."))
     institution = access.own_institution(actor)
+    # The case is locked, so that two first versions of one dimension cannot both be written.
+    Case.objects.select_for_update().filter(pk=case.pk).first()
     existing = Clarification.objects.filter(case=case, dimension=dimension).first()
     if existing is None:
         clarification = Clarification(
@@ -703,6 +694,7 @@ def clarification_save(
         )
     else:
         if expected_version is None:
+            # The form was loaded before anybody had written this dimension.
             raise _stale()
         _bump_version(existing, expected_version)
         clarification = existing
@@ -750,8 +742,11 @@ def plan_draft_create(
     grant = access.case_access_required(user=actor, case=case)
     if not grant.may_edit_plan():
         raise PermissionDenied(_("Ihre Rolle bearbeitet den Integrationsplan nicht."))
+    # Drafting locks the case and so its plan: a second draft started at the same moment waits here and then
+    # finds the first one.
+    Case.objects.select_for_update().filter(pk=case.pk).first()
     if case.plans.filter(status=PlanStatus.DRAFT).exists():
-        raise ValidationError(_("Es gibt bereits einen Entwurf. Bearbeiten Sie diesen."))
+        raise already_done(_("Es gibt bereits einen Entwurf (inzwischen angelegt). Bearbeiten Sie diesen."))
     _case_lead_validate(case_lead)
     current = case.plans.filter(status=PlanStatus.AGREED).order_by("-version").first()
     version = (case.plans.aggregate(v=Max("version"))["v"] or 0) + 1
@@ -854,7 +849,16 @@ def measure_add(
 
 
 @transaction.atomic
-def measure_set_status(*, actor: User, measure: Measure, status: str, request: HttpRequest | None = None) -> Measure:
+def measure_set_status(
+    *,
+    actor: User,
+    measure: Measure,
+    status: str,
+    expected_status: str | None = None,
+    request: HttpRequest | None = None,
+) -> Measure:
+    """Report the state of a measure. ``expected_status`` is the state the user saw: a change made meanwhile is
+    not overwritten, and a state reported already is not recorded twice."""
     grant = access.case_access_required(user=actor, case=measure.plan.case)
     if not grant.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen."))
@@ -863,6 +867,16 @@ def measure_set_status(*, actor: User, measure: Measure, status: str, request: H
         raise PermissionDenied(_("Den Stand einer Massnahme meldet die verantwortliche Institution."))
     if status not in MeasureStatus.values:
         raise ValidationError({"status": _("Unbekannter Status.")})
+    locked(measure)
+    if measure.status == status:
+        raise already_done(
+            _("Die Massnahme hat bereits den Stand «%(status)s».") % {"status": measure.get_status_display()}
+        )
+    if expected_status is not None and measure.status != expected_status:
+        raise _stale(
+            _("Der Stand der Massnahme wurde inzwischen auf «%(status)s» geändert. Laden Sie die Seite neu.")
+            % {"status": measure.get_status_display()}
+        )
     measure.status = status
     measure.done_on = timezone.localdate() if status == MeasureStatus.DONE else None
     measure.save(update_fields=["status", "done_on"])
@@ -885,7 +899,20 @@ def plan_agree(
     grant = access.case_access_required(user=actor, case=plan.case)
     if not grant.may_edit_plan():
         raise PermissionDenied(_("Ihre Rolle bearbeitet den Integrationsplan nicht."))
+    # The case is locked (as for a new draft) and the plan read again under the lock.
+    Case.objects.select_for_update().filter(pk=plan.case_id).first()
+    seen_version = plan.lock_version
+    plan = IntegrationPlan.objects.select_related("case").get(pk=plan.pk)
+    if plan.status == PlanStatus.AGREED:
+        raise already_done(_("Diese Version des Plans ist bereits vereinbart."))
     _draft(plan)
+    if expected_version is None:
+        expected_version = seen_version
+    if plan.case.plans.filter(status__in=[PlanStatus.AGREED, PlanStatus.SUPERSEDED], version__gt=plan.version).exists():
+        raise ValidationError(
+            _("Eine neuere Version des Plans ist bereits vereinbart; diese ältere kann nicht mehr vereinbart werden."),
+            code="stale",
+        )
     errors: dict[str, str] = {}
     if plan.case_lead_id is None:
         errors["case_lead"] = _("Vor der Vereinbarung braucht der Plan eine Fallführung.")
@@ -990,16 +1017,22 @@ def meeting_schedule(
         participants=sorted(u.username for u in user_list),
         contacts=len(contact_list),
     )
-    from iiz.cases.tasks import meeting_send_invitations
-
-    meeting_id = meeting.pk
-    transaction.on_commit(lambda: meeting_send_invitations.delay(meeting_id))
+    outbox_enqueue(
+        task="iiz.cases.tasks.meeting_send_invitations",
+        args=[meeting.pk],
+        on_failure="iiz.cases.tasks.meeting_invitations_failed",
+    )
     return meeting
 
 
 @transaction.atomic
 def meeting_record_minutes(
-    *, actor: User, meeting: Meeting, minutes: str, request: HttpRequest | None = None
+    *,
+    actor: User,
+    meeting: Meeting,
+    minutes: str,
+    expected_version: int | None = None,
+    request: HttpRequest | None = None,
 ) -> Meeting:
     grant = access.case_access_required(user=actor, case=meeting.case)
     if not grant.may_coordinate():
@@ -1008,6 +1041,7 @@ def meeting_record_minutes(
         raise ValidationError({"minutes": _("Das Protokoll ist leer.")})
     if meeting.starts_at > timezone.now():
         raise ValidationError({"minutes": _("Die Sitzung hat noch nicht stattgefunden.")})
+    _bump_version(meeting, expected_version)
     meeting.minutes = minutes.strip()
     meeting.minutes_by = actor
     meeting.held = True
@@ -1061,8 +1095,14 @@ def agreement_set_status(
     agreement: Agreement,
     status: str,
     done_on: dt.date | None = None,
+    expected_status: str | None = None,
     request: HttpRequest | None = None,
 ) -> Agreement:
+    """Mark an agreement done, dropped or open again: a transition, taken under a lock on the agreement.
+
+    ``expected_status`` is the state the user saw: when somebody else has changed it meanwhile, the user is
+    told and nothing is overwritten; when the agreement has the asked-for state already, nothing is recorded.
+    """
     grant = access.case_access_required(user=actor, case=agreement.case)
     if not grant.is_open:
         raise ValidationError(_("Der Fall ist abgeschlossen."))
@@ -1070,6 +1110,20 @@ def agreement_set_status(
         raise PermissionDenied(_("Eine Vereinbarung erledigt die zuständige Person."))
     if status not in AgreementStatus.values:
         raise ValidationError({"status": _("Unbekannter Status.")})
+    locked(agreement)
+    if agreement.status == status:
+        raise already_done(
+            _("Die Vereinbarung ist bereits als «%(status)s» vermerkt; es wurde nichts geändert.")
+            % {"status": agreement.get_status_display()}
+        )
+    if expected_status is not None and agreement.status != expected_status:
+        raise _stale(
+            _(
+                "Die Vereinbarung wurde inzwischen als «%(status)s» vermerkt; Ihre Änderung wurde nicht gespeichert. "
+                "Laden Sie die Seite neu, wenn Sie den Stand trotzdem ändern wollen."
+            )
+            % {"status": agreement.get_status_display()}
+        )
     if status == AgreementStatus.DONE:
         day = done_on or timezone.localdate()
         if day > timezone.localdate():
@@ -1107,6 +1161,9 @@ def case_close(
     grant = access.case_access_required(user=actor, case=case)
     if not grant.may_close():
         raise PermissionDenied(_("Den Fall schliesst die Koordination oder die Fallführung ab."))
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if current.status == CaseStatus.CLOSED:
+        raise already_done(_("Der Fall ist bereits abgeschlossen."))
     errors: dict[str, str] = {}
     if outcome not in Outcome.values:
         errors["outcome"] = _("Wählen Sie das Ergebnis des Falls.")
@@ -1158,6 +1215,11 @@ def follow_up_record(
     grant = access.case_access_required(user=actor, case=follow_up.case)
     if not grant.may_record_follow_up():
         raise ValidationError(_("Nachbefragungen gibt es erst nach dem Abschluss."))
+    locked(follow_up)
+    if follow_up.recorded_on is not None:
+        raise already_done(
+            _("Diese Nachbefragung ist bereits erfasst (von %(user)s).") % {"user": follow_up.recorded_by}
+        )
     errors: dict[str, str] = {}
     if status not in FollowUpStatus.values:
         errors["status"] = _("Wählen Sie das Ergebnis der Nachbefragung.")

@@ -24,6 +24,7 @@ from iiz.clients.imports import ClientImportRow, ConsentImportRow
 from iiz.clients.models import Client, Consent, Registration
 from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_normalise
 from iiz.lib.crypto import encrypt_bytes
+from iiz.lib.locking import already_done, locked
 from iiz.lib.uploads import validate_document_upload
 from iiz.organisations.models import Institution, Municipality, OrganisationalUnit
 
@@ -195,6 +196,12 @@ def registration_end(
     institution = access.own_institution(actor)
     if registration.institution_id != institution.pk:
         raise PermissionDenied(_("Sie können nur Anmeldungen Ihrer eigenen Institution beenden."))
+    locked(registration)
+    if registration.deregistered_on is not None:
+        raise already_done(
+            _("Die Anmeldung ist bereits beendet (per %(date)s).")
+            % {"date": f"{registration.deregistered_on:%d.%m.%Y}"}
+        )
     registration.deregistered_on = deregistered_on
     registration.full_clean()
     registration.save(update_fields=["deregistered_on"])

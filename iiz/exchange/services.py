@@ -27,6 +27,7 @@ from iiz.cases.models import Case
 from iiz.clients.models import DataCategory
 from iiz.exchange.models import Document, LegalBasis, LegalProvision, Message, MessageKind, ReadReceipt
 from iiz.lib.crypto import encrypt_bytes
+from iiz.lib.locking import already_done, locked
 from iiz.lib.uploads import validate_document_upload
 from iiz.organisations.models import Institution, Role
 
@@ -351,8 +352,9 @@ def legal_basis_end(*, actor: User, basis: LegalBasis, request: HttpRequest | No
     access.case_access_required(user=actor, case=basis.case)
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied(_("Rechtsgrundlagen hebt die Koordination der Geschäftsstelle auf."))
+    locked(basis)
     if basis.ended_at is not None:
-        raise ValidationError(_("Diese Rechtsgrundlage ist bereits aufgehoben."))
+        raise already_done(_("Diese Rechtsgrundlage ist bereits aufgehoben."))
     basis.ended_at = timezone.now()
     basis.save(update_fields=["ended_at"])
     audit_record(

@@ -43,6 +43,7 @@ from iiz.interfaces.matching import LIKELY_DUPLICATE, CandidateIndex
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from iiz.lib.ahv import ahv_normalise
 from iiz.organisations.models import Municipality
+from iiz.outbox.services import outbox_enqueue
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -506,9 +507,11 @@ def import_batch_create(*, actor: User, upload: UploadedFile) -> ImportBatch:
         basis=AuditBasis.REGISTRATION,
         details={"file": name},
     )
-    from iiz.interfaces.tasks_imports import imports_check
-
-    transaction.on_commit(lambda: imports_check.delay(batch.pk))
+    outbox_enqueue(
+        task="iiz.interfaces.tasks_imports.imports_check",
+        args=[batch.pk],
+        on_failure="iiz.interfaces.tasks_imports.imports_abandoned",
+    )
     return batch
 
 
@@ -517,8 +520,14 @@ def _progress(batch: ImportBatch, processed: int) -> None:
 
 
 def _progress_live(batch: ImportBatch, processed: int) -> None:
-    """Progress from inside a transaction, which other connections cannot see: through the cache."""
-    cache.set(batch.progress_cache_key, processed, timeout=PROGRESS_SECONDS)
+    """Progress from inside a transaction, which other connections cannot see: through the cache.
+
+    The bar is a courtesy: when the cache is unreachable the import goes on without it.
+    """
+    try:
+        cache.set(batch.progress_cache_key, processed, timeout=PROGRESS_SECONDS)
+    except Exception:  # noqa: BLE001, S110 - the tolerant cache logs outages itself
+        pass
 
 
 # Each person of a delivery has exactly one personIdentification (its mail address has a `person` element too).
@@ -609,14 +618,18 @@ def _check(batch: ImportBatch) -> ImportBatch:
 def import_batch_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
     if batch.institution_id != actor.institution_id or not access.may_create_clients(actor):
         raise PermissionDenied
+    # Locked: a double click confirms once and starts one apply.
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != ImportStatus.PREVIEWED:
         raise ValidationError(_("Nur ein geprüfter Import ohne abgelehnte Zeilen kann übernommen werden."))
     batch.status = ImportStatus.RUNNING
     batch.processed_rows = 0
     batch.save(update_fields=["status", "processed_rows"])
-    from iiz.interfaces.tasks_imports import imports_apply
-
-    transaction.on_commit(lambda: imports_apply.delay(batch.pk, actor.pk))
+    outbox_enqueue(
+        task="iiz.interfaces.tasks_imports.imports_apply",
+        args=[batch.pk, actor.pk],
+        on_failure="iiz.interfaces.tasks_imports.imports_abandoned",
+    )
     return batch
 
 
@@ -636,6 +649,11 @@ def import_batch_apply(*, batch_id: int, actor: User) -> ImportBatch:
 def _apply(batch: ImportBatch, actor: User) -> ImportBatch:
     try:
         with transaction.atomic():
+            # The batch is locked for the whole apply: a second run of the job (a message delivered twice)
+            # waits here, and then finds the batch done.
+            batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            if batch.status != ImportStatus.RUNNING:
+                return batch
             # Reading the file again is the first half of the work, writing the rows the second.
             total = batch.total_rows
             plan = plan_import(batch, find_duplicates=False, on_progress=lambda n: _progress_live(batch, n // 2))
@@ -647,24 +665,54 @@ def _apply(batch: ImportBatch, actor: User) -> ImportBatch:
                 plan=plan,
                 on_progress=lambda share: _progress_live(batch, total // 2 + round(share * total / 2)),
             )
+            # Done in the same transaction as the rows: a worker lost after the commit leaves a batch that is
+            # done, never one that a second run would take again.
+            batch.status = ImportStatus.DONE
+            batch.counts = {
+                "create": len(plan.create),
+                "change": len(plan.register) + len(plan.renumber),
+                "unchanged": plan.unchanged,
+                "rejected": 0,
+            }
+            batch.processed_rows = batch.total_rows
+            batch.finished_at = timezone.now()
+            batch.save()
     except (_Rejected, ImportFileError, ValidationError, PermissionDenied):
         batch.status = ImportStatus.FAILED
         batch.file_error = _(
             "Der Import wurde nicht übernommen: die Daten haben sich seit der Prüfung geändert. "
             "Bitte laden Sie die Datei neu hoch."
         )
-    else:
-        batch.status = ImportStatus.DONE
-        batch.counts = {
-            "create": len(plan.create),
-            "change": len(plan.register) + len(plan.renumber),
-            "unchanged": plan.unchanged,
-            "rejected": 0,
-        }
-    batch.processed_rows = batch.total_rows
-    batch.finished_at = timezone.now()
-    batch.save()
+        batch.processed_rows = batch.total_rows
+        batch.finished_at = timezone.now()
+        batch.save()
     return batch
+
+
+def import_batch_abandon(*, batch_id: int) -> None:
+    """The check or the apply could not finish even after several attempts (workers lost): say so.
+
+    Nothing was taken: the apply writes all rows in one transaction with the batch's status, so a batch still
+    running has written nothing.
+    """
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.status not in {ImportStatus.CHECKING, ImportStatus.RUNNING}:
+        return
+    with translation.override(batch.language):
+        message = (
+            _(
+                "Die Prüfung wurde abgebrochen, weil der Hintergrunddienst ausgefallen ist. Bitte laden Sie die "
+                "Datei neu hoch."
+            )
+            if batch.status == ImportStatus.CHECKING
+            else _(
+                "Die Übernahme wurde abgebrochen, weil der Hintergrunddienst ausgefallen ist; es wurde nichts "
+                "übernommen. Bitte laden Sie die Datei neu hoch."
+            )
+        )
+    ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+        status=ImportStatus.FAILED, file_error=message, finished_at=timezone.now()
+    )
 
 
 def _write(*, actor: User, batch: ImportBatch, plan: Planned, on_progress: Any = None) -> None:

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:iiz:problem:"
 # Service errors with these codes concern the state of the resource, not the input: 409 Conflict.
-CONFLICT_CODES = frozenset({"stale", "already_revoked"})
+CONFLICT_CODES = frozenset({"stale", "already_revoked", "already_done"})
 
 
 class PreconditionRequired(exceptions.APIException):

@@ -1,7 +1,8 @@
 """Webhooks: case events for the partner systems of the institutions that take part in a case.
 
 The case services call ``webhook_emit`` inside their transaction. It writes one delivery row per matching
-subscription and schedules the sending after commit, so that a rolled-back change announces nothing. The
+subscription and records its first attempt in the outbox, sent after commit, so that a rolled-back change
+announces nothing. The
 payload names the case, the event and the level or outcome, never the person: a partner fetches details
 through the API, where its token meets the access rules.
 
@@ -30,13 +31,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iiz import access
 from iiz.interfaces.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from iiz.outbox.services import outbox_enqueue
 
 if TYPE_CHECKING:
     from iiz.cases.models import Case
@@ -172,13 +173,8 @@ def webhook_emit(
         created = WebhookDelivery.objects.filter(public_id__in=[d.public_id for d in deliveries])
         ids = list(created.values_list("pk", flat=True))
 
-    def schedule() -> None:
-        from iiz.interfaces.tasks import webhook_deliver
-
-        for delivery_pk in ids:
-            webhook_deliver.delay(delivery_pk)
-
-    transaction.on_commit(schedule)
+    for delivery_pk in ids:
+        outbox_enqueue(task="iiz.interfaces.tasks.webhook_deliver", args=[delivery_pk])
     return deliveries
 
 

@@ -1,9 +1,9 @@
 """Quarterly and annual steering reports: the data, the PDF (WeasyPrint) and the XLSX (openpyxl).
 
-A report is ordered with ``report_request``, which stores a ``SteeringReport`` and schedules its generation
-after commit; ``report_generate`` (run by the Celery task, inline in the demo) builds it, updating the
-progress as it goes, and does nothing for a report that is already done. The command ``steering_report``
-builds the same files without storing a report.
+A report is ordered with ``report_request``, which stores a ``SteeringReport`` and records its generation in
+the outbox (handed to a worker after the commit); ``report_generate`` (run by the Celery task, inline in the
+demo) builds it, updating the progress as it goes, and does nothing for a report that is already done. The
+command ``steering_report`` builds the same files without storing a report.
 
 Strategic reports apply the same small-number protection as the strategic pages; operational reports, read
 by the operating committee and the coordinators, show the counts as they are.
@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from iiz.outbox.services import outbox_enqueue
 from iiz.steering.costbenefit import cost_benefit_compute
 from iiz.steering.figures import (
     HIDDEN,
@@ -401,14 +402,12 @@ def report_request(*, actor: User, period: Period, scope: Scope, audience: str, 
         )
         report.full_clean()
         report.save()
-        transaction.on_commit(lambda: _schedule(report.pk))
+        outbox_enqueue(
+            task="iiz.steering.tasks.steering_report_generate",
+            args=[report.pk],
+            on_failure="iiz.steering.tasks.steering_report_abandoned",
+        )
     return report
-
-
-def _schedule(report_id: int) -> None:
-    from iiz.steering.tasks import steering_report_generate
-
-    steering_report_generate.delay(report_id)
 
 
 def _progress(report_id: int) -> Progress:
@@ -447,6 +446,15 @@ def report_generate(*, report_id: int) -> SteeringReport | None:
         )
         report.refresh_from_db()
     return report
+
+
+def report_abandon(*, report_id: int) -> None:
+    """The report could not be built even after several attempts (workers lost): it says so, to order again."""
+    SteeringReport.objects.filter(pk=report_id).exclude(status=ReportStatus.DONE).update(
+        status=ReportStatus.FAILED,
+        error="The background service failed repeatedly (workers lost); no attempt left.",
+        finished_at=timezone.now(),
+    )
 
 
 def report_filename(report: SteeringReport) -> str:

@@ -216,6 +216,8 @@ class MeasureForm(VersionedForm):
 
 class MeasureStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Stand"), choices=MeasureStatus.choices)
+    # The state the page showed: a change made meanwhile by somebody else is not overwritten.
+    expected_status = forms.ChoiceField(choices=MeasureStatus.choices, widget=forms.HiddenInput, required=False)
 
 
 class PlanAgreeForm(VersionedForm):
@@ -283,7 +285,7 @@ class MeetingForm(forms.Form):
         return data
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(VersionedForm):
     minutes = forms.CharField(label=_("Protokoll"), widget=textarea(5), max_length=20000)
 
 
@@ -303,6 +305,8 @@ class AgreementForm(forms.Form):
 
 class AgreementStatusForm(forms.Form):
     status = forms.ChoiceField(choices=AgreementStatus.choices)
+    # The state the page showed (see MeasureStatusForm).
+    expected_status = forms.ChoiceField(choices=AgreementStatus.choices, widget=forms.HiddenInput, required=False)
 
 
 # ---------------------------------------------------------------------------------------------------------

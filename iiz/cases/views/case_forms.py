@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from iiz import access
 from iiz.cases import forms, levels
-from iiz.cases.models import CaseTeam, FollowUp, InformationRequest, IntegrationPlan, Measure, Meeting
+from iiz.cases.models import Agreement, CaseTeam, FollowUp, InformationRequest, IntegrationPlan, Measure, Meeting
 from iiz.cases.selectors import CaseFile
 from iiz.clients.models import DataCategory
 from iiz.organisations.models import User
@@ -134,7 +134,9 @@ def measure_form(file: CaseFile, plan: IntegrationPlan, data: Data = None) -> fo
 
 
 def measure_status_form(measure: Measure, data: Data = None) -> forms.MeasureStatusForm:
-    return forms.MeasureStatusForm(data, prefix=f"measure-{measure.pk}", initial={"status": measure.status})
+    return forms.MeasureStatusForm(
+        data, prefix=f"measure-{measure.pk}", initial={"status": measure.status, "expected_status": measure.status}
+    )
 
 
 def agree_form(file: CaseFile, plan: IntegrationPlan, data: Data = None) -> forms.PlanAgreeForm:
@@ -156,7 +158,11 @@ def meeting_form(file: CaseFile, data: Data = None) -> forms.MeetingForm:
 
 
 def minutes_form(meeting: Meeting, data: Data = None) -> forms.MinutesForm:
-    return forms.MinutesForm(data, prefix=f"minutes-{meeting.pk}", initial={"minutes": meeting.minutes})
+    return forms.MinutesForm(
+        data,
+        prefix=f"minutes-{meeting.pk}",
+        initial={"minutes": meeting.minutes, "expected_version": meeting.lock_version},
+    )
 
 
 def agreement_form(file: CaseFile, meeting: Meeting, data: Data = None) -> forms.AgreementForm:
@@ -179,3 +185,7 @@ def may_set_measure_status(file: CaseFile, user: User, measure: Measure) -> bool
     # The same rule as services.measure_set_status: the responsible institution or the coordination.
     responsible = measure.responsible_user_id == user.pk or measure.responsible_institution_id == user.institution_id
     return file.grant.is_open and (responsible or file.grant.may_coordinate())
+
+
+def agreement_status_form(agreement: Agreement, data: Data = None) -> forms.AgreementStatusForm:
+    return forms.AgreementStatusForm(data, initial={"expected_status": agreement.status})

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from iiz.cases import forms, services
+from iiz.cases import services
 from iiz.cases.selectors import CaseFile
 from iiz.cases.views import case_forms
 from iiz.cases.views.page import case_change, case_file_of, entry, require
@@ -67,7 +67,13 @@ def meeting_minutes_view(request: HttpRequest, reference: str, meeting_id: int) 
     form = case_forms.minutes_form(meeting, request.POST)
 
     def act(data: dict[str, Any]) -> object:
-        return services.meeting_record_minutes(actor=user, meeting=meeting, minutes=data["minutes"], request=request)
+        return services.meeting_record_minutes(
+            actor=user,
+            meeting=meeting,
+            minutes=data["minutes"],
+            expected_version=data["expected_version"],
+            request=request,
+        )
 
     return case_change(
         request,
@@ -116,10 +122,16 @@ def agreement_status_view(request: HttpRequest, reference: str, agreement_id: in
         agreement.owner_id == user.pk or file.grant.may_coordinate(),
         _("Eine Vereinbarung erledigt die zuständige Person."),
     )
-    form = forms.AgreementStatusForm(request.POST)
+    form = case_forms.agreement_status_form(agreement, request.POST)
 
     def act(data: dict[str, Any]) -> object:
-        return services.agreement_set_status(actor=user, agreement=agreement, status=data["status"], request=request)
+        return services.agreement_set_status(
+            actor=user,
+            agreement=agreement,
+            status=data["status"],
+            expected_status=data["expected_status"] or None,
+            request=request,
+        )
 
     return case_change(
         request,

@@ -122,6 +122,7 @@ class AgreementRow:
     agreement: Agreement
     overdue: bool
     may_change: bool
+    status_form: django_forms.Form | None = None
 
 
 @dataclass
@@ -163,7 +164,10 @@ def case_context(file: CaseFile, user: User, bound: Mapping[str, django_forms.Fo
                 info=info,
                 state=info.state_on(today),
                 answer_visible=selectors.information_answer_visible(grant=grant, info=info),
-                answer_form=pick(f"answer-{info.pk}", partial(case_forms.answer_form, info)) if may_answer else None,
+                # A refused answer (somebody else answered first) stays on the page with the user's text.
+                answer_form=pick(f"answer-{info.pk}", partial(case_forms.answer_form, info))
+                if may_answer
+                else bound.get(f"answer-{info.pk}"),
             )
         )
     clarifications = []
@@ -205,13 +209,19 @@ def case_context(file: CaseFile, user: User, bound: Mapping[str, django_forms.Fo
     may_coordinate = grant.may_coordinate()
     agreements_by_meeting: dict[int | None, list[AgreementRow]] = {}
     for agreement in file.agreements:
+        may_change = (
+            case.is_open
+            and agreement.status == AgreementStatus.OPEN
+            and (agreement.owner_id == user.pk or may_coordinate)
+        )
         agreements_by_meeting.setdefault(agreement.meeting_id, []).append(
             AgreementRow(
                 agreement=agreement,
                 overdue=agreement.is_overdue_on(today),
-                may_change=case.is_open
-                and agreement.status == AgreementStatus.OPEN
-                and (agreement.owner_id == user.pk or may_coordinate),
+                may_change=may_change,
+                # A refused change (somebody else was first) is shown at the agreement, whatever its state now.
+                status_form=bound.get(f"agreement-status-{agreement.pk}")
+                or (case_forms.agreement_status_form(agreement) if may_change else None),
             )
         )
     meetings = []

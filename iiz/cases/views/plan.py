@@ -104,7 +104,13 @@ def measure_status_view(request: HttpRequest, reference: str, measure_id: int) -
     form = case_forms.measure_status_form(measure, request.POST)
 
     def act(data: dict[str, Any]) -> object:
-        return services.measure_set_status(actor=user, measure=measure, status=data["status"], request=request)
+        return services.measure_set_status(
+            actor=user,
+            measure=measure,
+            status=data["status"],
+            expected_status=data["expected_status"] or None,
+            request=request,
+        )
 
     return case_change(
         request,
