@@ -6,6 +6,9 @@ from django.views.i18n import set_language
 from iiz.core import accounts, health, views
 from iiz.exchange import views as exchange_views
 
+# 503 with Retry-After while the database is unreachable, else Django's 500 (iiz/core/errors.py).
+handler500 = "iiz.core.errors.server_error"
+
 admin.site.site_header = "iiz Administration"
 admin.site.site_title = "iiz"
 

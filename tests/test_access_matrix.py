@@ -983,6 +983,7 @@ ADMIN_REFUSED: dict[str, set[str]] = {
     "exchange.legalprovision": {"delete"},
     "steering.costbenefitparameter": {"add", "delete"},
     "steering.steeringreport": {"add", "delete"},
+    "outbox.outboxmessage": {"add", "delete"},  # written by the services, run by the workers
     "audit.accessrequest": {"add", "delete"},  # recorded and closed by the coordinators on their page
     "axes.accessattempt": {"add"},
     "axes.accesslog": {"add"},

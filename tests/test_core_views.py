@@ -222,3 +222,39 @@ def test_it_does_not_cache_the_health_answers(db):
 
     # then
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_it_answers_the_probes_on_the_health_listener_of_a_worker(db):
+    # given the listener that each gunicorn worker starts beside its requests (gunicorn.conf.py)
+    import json
+    import urllib.error
+    import urllib.request
+
+    from iiz.core.health_server import health_server_start
+    from tests.faults import free_port
+
+    port = free_port()
+    server = health_server_start(f"127.0.0.1:{port}")
+    try:
+        # when a load balancer probes it
+        def probe(path):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:  # noqa: S310
+                    return answer.status, answer.headers["Cache-Control"], json.loads(answer.read())
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers["Cache-Control"], json.loads(error.read())
+
+        alive, ready, other = probe("/healthz"), probe("/readyz"), probe("/klienten/")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    # then it answers as the views do, uncached, and nothing else
+    assert alive == (200, "no-store", {"status": "ok"})
+    assert (ready[0], ready[1], ready[2]["checks"]["database"], ready[2]["checks"]["migrations"]) == (
+        200,
+        "no-store",
+        "ok",
+        "ok",
+    )
+    assert other[0] == 404

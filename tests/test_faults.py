@@ -154,3 +154,40 @@ def test_it_completes_an_import_check_after_its_worker_was_killed_in_the_middle(
     message.refresh_from_db()
     assert (batch.status, batch.total_rows, batch.counts["create"]) == (ImportStatus.PREVIEWED, rows, rows)
     assert (message.status, message.attempts) == (OutboxStatus.DONE, 2)
+
+
+def test_it_answers_503_while_the_database_is_unreachable_and_recovers_without_a_restart(
+    committed_world, caplog
+) -> None:
+    # given a signed-in member of the operating committee
+    from django.core.cache import cache
+    from django.db import connection
+
+    from iiz.lib import outage
+    from tests.faults import free_port
+
+    outage.episode.started, outage.episode.failures = None, 0
+    cache.delete("iiz:database-outage")
+    http = HttpClient(raise_request_exception=False)
+    http.force_login(User.objects.get(username="ausschuss"), backend="iiz.organisations.backends.IizBackend")
+    order = {"period": "2025", "audience": "operational", "format": "xlsx"}
+    port = connection.settings_dict["PORT"]
+    with caplog.at_level("INFO"):
+        # when the database stops answering (its address leads nowhere) while the user submits three times
+        try:
+            connection.close()
+            connection.settings_dict["PORT"] = str(free_port())
+            failed = [http.post(reverse("steering:reports"), order) for _ in range(3)]
+        finally:
+            connection.close()
+            connection.settings_dict["PORT"] = port
+        # and submits again once it is back, in the same process
+        back = http.post(reverse("steering:reports"), order)
+
+    # then the outage is answered with 503 and Retry-After, nothing was half written, the same process serves
+    # again at once, and the log has one line for the outage and one for its end
+    assert [(r.status_code, r["Retry-After"]) for r in failed] == [(503, "30")] * 3
+    assert back.status_code == 302 and SteeringReport.objects.count() == 1
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= 30]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("Database unavailable (OperationalError") and "3 requests were answered 503" in lines[1]

@@ -1,13 +1,16 @@
-"""Request middleware of the platform: the interface language and the second factor."""
+"""Request middleware of the platform: the interface language, the second factor, the end of an outage."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from iiz.lib import outage
 
 SESSION_FLAG = "iiz_otp_required"
 
@@ -30,6 +33,29 @@ class SecondFactorMiddleware:
         ):
             return redirect(f"{reverse('otp_verify')}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class DatabaseOutageMiddleware:
+    """Notices that the database is back after an outage, so that its end is logged (iiz/lib/outage.py).
+
+    The outage itself is answered by the 500 handler (iiz/core/errors.py), which sees the error. Only while
+    an outage is going on does a successful request cost one round trip to make sure the database answers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if outage.episode.started is not None and response.status_code < 500:
+            try:
+                connection.ensure_connection()
+                usable = connection.is_usable()
+            except DatabaseError:
+                usable = False
+            if usable:
+                outage.database_recovered()
+        return response
 
 
 class GermanByDefaultMiddleware:

@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from iiz.lib.outage import RETRY_AFTER_SECONDS, database_outage_record, is_database_outage
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -73,6 +75,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         428: ("precondition-required", _("If-Match fehlt")),
         429: ("too-many-requests", _("Zu viele Anfragen")),
         500: ("server-error", _("Interner Fehler")),
+        503: ("service-unavailable", _("Vorübergehend nicht verfügbar")),
     }
 
 
@@ -156,6 +159,23 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound(_("Nicht gefunden oder nicht sichtbar."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or _("Sie dürfen das nicht."))
+
+    if not isinstance(exc, exceptions.APIException) and is_database_outage(exc):
+        # Logged once per outage, not with a traceback per request (iiz/lib/outage.py).
+        database_outage_record(exc)
+        set_rollback()
+        response = problem_response(
+            status_code=503,
+            detail=_(
+                "Die Datenbank ist vorübergehend nicht erreichbar; nichts wurde gespeichert. Versuchen Sie es in "
+                "%(seconds)s Sekunden erneut."
+            )
+            % {"seconds": RETRY_AFTER_SECONDS},
+            instance=instance,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
 
     if not isinstance(exc, exceptions.APIException):
         if settings.DEBUG:

@@ -213,3 +213,40 @@ def test_it_asks_before_recording_a_person_who_is_likely_recorded_already(page: 
     expect(page.locator("h1")).to_have_text("Muster, Anna")
     assert anna.get_absolute_url() not in page.url
     assert question == []
+
+
+def test_it_keeps_what_was_typed_when_the_database_fails_on_submit(page: Page, rav_clients: list, monkeypatch):
+    # given the RAV adviser changing Anna Muster's address while the database fails on the submit
+    from django.db import OperationalError
+
+    from iiz.clients import services as client_services
+
+    def database_down(**kwargs):
+        raise OperationalError("connection to server failed: Connection refused")
+
+    anna = rav_clients[0]
+    sign_in(page)
+    page.goto(f"{anna.get_absolute_url()}kontakt/")
+    page.fill("#id_street", "Seestrasse")
+    page.fill("#id_town", "Uster")
+    with monkeypatch.context() as patch:
+        patch.setattr(client_services, "client_update_contact", database_down)
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        # then the platform's own page says nothing was saved and leads back to the form
+        expect(page.locator("h1")).to_have_text("Vorübergehend nicht verfügbar")
+        outage_violations = blocking_violations(page)
+        with page.expect_navigation():
+            page.click("[data-history-back]")
+
+    # and back on the form, what she typed is filled in again, and she is told so
+    expect(page.locator("#id_street")).to_have_value("Seestrasse")
+    expect(page.locator("#id_town")).to_have_value("Uster")
+    expect(page.locator("main form .message[role=status]")).to_contain_text("wieder eingefüllt")
+    # and once the database is back, the same form saves
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Muster, Anna")
+    anna.refresh_from_db()
+    assert (anna.street, anna.town) == ("Seestrasse", "Uster")
+    assert outage_violations == []
