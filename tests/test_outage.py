@@ -7,6 +7,7 @@ The failures are simulated where the request meets the database (a service, the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -24,7 +25,11 @@ REPORT = {"period": "2025", "audience": "operational", "format": "xlsx"}
 
 
 @pytest.fixture(autouse=True)
-def _no_episode() -> None:
+def _no_episode() -> Iterator[None]:
+    """Each test starts and ends outside an outage (the episode is per process, like a worker's)."""
+    outage.episode.started, outage.episode.failures = None, 0
+    cache.delete("iiz:database-outage")
+    yield
     outage.episode.started, outage.episode.failures = None, 0
     cache.delete("iiz:database-outage")
 
