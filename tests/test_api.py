@@ -23,6 +23,7 @@ from iiz.cases.models import AgreementStatus
 from iiz.clients.models import Client, Consent, DataCategory, Registration
 from iiz.exchange.models import Message, MessageKind
 from iiz.organisations.models import Institution, User
+from iiz.steering.publication import Publisher
 from tests import cases_world
 from tests.api_world import api_client, problem, token_for
 from tests.factories import CaseFactory, ClientFactory, ConsentFactory, RegistrationFactory, ahv_from_serial
@@ -617,19 +618,22 @@ def test_it_audits_every_read_with_the_service_user(api_a, token_a, rav_client):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_it_suppresses_small_numbers_in_strategic_key_figures(api_a, settings):
-    # given two cases opened this quarter
-    CaseFactory.create_batch(2, opened_on=timezone.localdate())
+def test_it_publishes_key_figures_as_the_pages_do(api_a, settings):
+    # given two cases opened this quarter, in which the partner system's institution takes no part
+    cases = CaseFactory.create_batch(2, opened_on=timezone.localdate())
+    ids = sorted(case.pk for case in cases)
 
     # when the published figures are asked for, with the threshold 5 and then 2
-    suppressed = _figure(api_a.get("/api/v1/kpis/").json(), "new_cases")
+    under_five = _figure(api_a.get("/api/v1/kpis/").json(), "new_cases")
     settings.IIZ_SUPPRESSION_THRESHOLD = 2
     cache.clear()
-    shown = _figure(api_a.get("/api/v1/kpis/").json(), "new_cases")
+    under_two = _figure(api_a.get("/api/v1/kpis/").json(), "new_cases")
 
-    # then two persons are hidden under 5 and shown under 2
-    assert (suppressed["value"], suppressed["n"], suppressed["suppressed"]) == (None, None, True)
-    assert (shown["value"], shown["n"], shown["suppressed"]) == (2.0, 2, False)
+    # then each is the published count of the two cases (perturbed by their cell key), "< t" below the threshold
+    for figure, t in ((under_five, 5), (under_two, 2)):
+        expected = Publisher(t=t).count(ids)
+        assert (figure["n"], figure["suppressed"]) == (expected.shown, expected.small)
+        assert figure["value"] == (None if expected.small else float(expected.value))
 
 
 def test_it_offers_operational_figures_to_operational_roles_only(api_a, http_as, committee):

@@ -19,6 +19,7 @@ from iiz.organisations.models import Institution, InstitutionKind, Role
 from iiz.steering.costbenefit import cost_benefit_compute
 from iiz.steering.kpis import Period
 from iiz.steering.models import CostBenefitParameter
+from iiz.steering.publication import Publisher
 from tests.factories import CaseFactory, ClientFactory, RegistrationFactory, UserFactory, partner
 
 YEAR = 2019  # long before any other data of the test world
@@ -185,50 +186,56 @@ def test_it_shows_every_assumption_with_its_source(integrations, supervisory, ht
     assert "/admin/steering/costbenefitparameter/" not in html  # no edit links without the admin role
 
 
-def test_it_suppresses_small_counts_but_shows_the_break_even(integrations, supervisory, http_as):
-    # given two integrations with social assistance and one with IV: below the threshold of five
+def test_it_withholds_the_amounts_of_counts_shown_as_small_but_shows_the_break_even(
+    integrations, supervisory, http_as
+):
+    # given two integrations with social assistance and one with IV: published as "< 5"
     expected = _expected(integrations, Decimal(1))
+    model = cost_benefit_compute(period=Period.parse(str(YEAR)))
+    published = {key: Publisher().count(model.records[key]) for key in ("integrations", "alv", "sa", "iv")}
 
     # when
     response = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"periode": str(YEAR)})
 
-    # then the counts and every amount that would give them back are hidden
+    # then every count is the published one, and every amount that would give a small one back is withheld
     cb = response.context["cb"]
-    assert (cb.integrations, cb.with_alv, cb.with_sa, cb.with_iv) == (8, 5, None, None)
+    assert (cb.integrations, cb.with_alv, cb.with_sa, cb.with_iv) == tuple(published.values())
+    assert published["sa"].small and published["iv"].small
     assert cb.savings is None and cb.net is None and cb.savings_per_integration is None
     assert cb.savings_by_benefit["sa"] is None and cb.savings_by_benefit["iv"] is None
-    assert cb.savings_by_benefit["alv"] is not None
     # and the break-even is shown, from the model's assumption rather than the hidden mix
     assert cb.break_even == expected["assumed_break_even"]
     assert cb.break_even_from_assumption
     html = response.content.decode()
-    assert "&lt; 5" in html and "unterdrückt" in html
+    assert "&lt; 5" in html
     assert "Break-even" in html
 
 
 def test_it_shows_all_figures_when_no_count_is_small(world, supervisory, http_as):
-    # given five integrations with ALV only
-    for _ in range(5):
-        _integration(InstitutionKind.LABOUR)
-    expected = _expected({"integrations": 5, "alv": 5, "sa": 0, "iv": 0}, Decimal(1))
+    # given twelve integrations with all three benefits: no published count can fall below five
+    for _ in range(12):
+        _integration(InstitutionKind.LABOUR, InstitutionKind.SOCIAL_SERVICE, InstitutionKind.DISABILITY)
+    model = cost_benefit_compute(period=Period.parse(str(YEAR)))
+    published = {key: Publisher().count(model.records[key]).value for key in ("integrations", "alv", "sa", "iv")}
+    expected = _expected(published, Decimal(1))
 
     # when
     cb = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"periode": str(YEAR)}).context["cb"]
 
-    # then zero is published: it reveals no one
-    assert (cb.integrations, cb.with_alv, cb.with_sa, cb.with_iv) == (5, 5, 0, 0)
+    # then the amounts are worked out from the published counts
+    assert (cb.integrations.value, cb.with_alv.value, cb.with_sa.value, cb.with_iv.value) == tuple(published.values())
     assert cb.savings == expected["savings"] and cb.net == expected["net"]
     assert cb.break_even == expected["break_even"] and not cb.break_even_from_assumption
     assert [p.total for p in cb.partners][0] == expected["labour_total"]
 
 
-def test_it_explains_a_period_without_integrations(world, committee, http_as):
+def test_it_explains_a_period_with_too_few_integrations(world, committee, http_as):
     # given / when
     response = http_as(committee).get("/steuerung/kosten-nutzen/", {"periode": "2001-Q1"})
 
-    # then
+    # then no amount is shown, and the page says why
     assert response.status_code == 200
-    assert "Keine Integration in der Periode 2001-Q1" in response.content.decode()
+    assert "als «&lt; 5» ausgewiesen" in response.content.decode()
 
 
 @pytest.mark.parametrize("text", ["2026-Q5", "letztes Jahr", "26", "2026-Q3'><script>"])

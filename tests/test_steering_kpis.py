@@ -21,16 +21,19 @@ from iiz.cases.models import (
     Agreement,
     Case,
     CaseParticipant,
+    CaseStatus,
     FollowUp,
     InformationRequest,
     IntegrationPlan,
     LevelChange,
+    Outcome,
     Screening,
 )
 from iiz.clients.models import Client, Consent, Registration
-from iiz.organisations.models import User, UserRole
+from iiz.organisations.models import InstitutionKind, User, UserRole
 from iiz.steering.kpis import DIMENSIONS, KPIS, KpiValue, Period, Scope, dataset_load, kpi_breakdown, kpi_compute
-from tests.steering_world import SteeringWorld, steering_world_build
+from tests.factories import CaseFactory, RegistrationFactory, partner
+from tests.steering_world import D, SteeringWorld, steering_world_build
 
 PERIODS = ["2024", "2025", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026", "2099"]
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -88,7 +91,7 @@ class Raw:
         for row in CaseParticipant.objects.values("case_id", "user_id"):
             if row["user_id"] in coordinator_ids:
                 self.case_coordinators[row["case_id"]].add(row["user_id"])
-        self.registrations = list(Registration.objects.values("client_id", "registered_on"))
+        self.registrations = list(Registration.objects.values("client_id", "registered_on", "institution__kind"))
         self.agreements = list(Agreement.objects.values("case_id", "due_on", "done_on", "status"))
         self.requests = list(InformationRequest.objects.values("case_id", "due_on", "answered_on"))
         self.consents = [
@@ -136,14 +139,14 @@ class Raw:
         return (float(statistics.median(days)) if days else None), len(days)
 
     def came_back(self, case: dict) -> bool:
+        """A new case, or a new registration of a kind the person was registered with before the closure."""
         closed = case["closed_on"]
         until = closed + relativedelta(months=12)
-        for months in (6, 12):
-            if self.follow_up(case["id"], months) == "back_with_partner":
-                return True
-        days = [r["registered_on"] for r in self.registrations if r["client_id"] == case["client_id"]]
-        days += [c["opened_on"] for c in self.cases.values() if c["client_id"] == case["client_id"]]
-        return any(closed < day <= until for day in days)
+        own = [r for r in self.registrations if r["client_id"] == case["client_id"]]
+        kinds_before = {r["institution__kind"] for r in own if r["registered_on"] <= closed}
+        again = [r["registered_on"] for r in own if r["institution__kind"] in kinds_before]
+        again += [c["opened_on"] for c in self.cases.values() if c["client_id"] == case["client_id"]]
+        return any(closed < day <= until for day in again)
 
     # -- the KPIs -----------------------------------------------------------------------------------------
 
@@ -193,13 +196,13 @@ class Raw:
                 for a in self.agreements
                 if a["case_id"] in ids
                 and self.inside(a["due_on"], period)
-                and a["status"] != "dropped"
                 and (a["status"] == "done" or a["due_on"] < self.today)
             ]
             on_time = [a for a in due if a["status"] == "done" and a["done_on"] and a["done_on"] <= a["due_on"]]
             return share(len(on_time), len(due))
         if code == "integration_rate":
-            return share(sum(1 for c in countable if c["outcome"] == "first_labour_market"), len(countable))
+            integrated = [c for c in countable if c["outcome"] in ("first_labour_market", "job_kept")]
+            return share(len(integrated), len(countable))
         if code == "job_retention_rate":
             at_risk = [c for c in countable if any(group == "job_at_risk" for _code, group in c["situations"])]
             return share(sum(1 for c in at_risk if c["outcome"] == "job_kept"), len(at_risk))
@@ -208,7 +211,7 @@ class Raw:
             asked = [
                 c
                 for c in closed
-                if c["outcome"] in ("first_labour_market", "job_kept", "training")
+                if c["outcome"] in ("first_labour_market", "job_kept")
                 and self.follow_up(c["id"], months) is not None
             ]
             still = [c for c in asked if self.follow_up(c["id"], months) == "still_integrated"]
@@ -217,9 +220,14 @@ class Raw:
             return median([(c["opened_on"], c["benefits_ended_on"]) for c in closed])
         if code == "revolving_door":
             observable = [
-                c for c in closed if self.came_back(c) or c["closed_on"] + relativedelta(months=12) <= self.today
+                c
+                for c in closed
+                if c["outcome"] in ("first_labour_market", "job_kept")
+                and c["closed_on"] + relativedelta(months=12) <= self.today
             ]
             return share(sum(1 for c in observable if self.came_back(c)), len(observable))
+        if code == "days_to_closure":
+            return median([(c["opened_on"], c["closed_on"]) for c in closed])
         if code == "caseload_per_coordinator":
             with_coordinator = sum(1 for c in open_at_end if self.case_coordinators.get(c["id"]))
             if self.active_coordinators == 0:
@@ -343,25 +351,65 @@ def test_it_computes_every_kpi_within_a_scope(steering_world: SteeringWorld, sco
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_it_leaves_moved_away_closures_out_of_the_integration_rate(steering_world: SteeringWorld) -> None:
-    # given 2025: seven closures, one of them by moving away, two into the first labour market
+def test_it_counts_a_job_found_and_a_job_kept_as_integration_and_leaves_moves_out(
+    steering_world: SteeringWorld,
+) -> None:
+    # given 2025: seven closures, one by moving away, two into the first labour market, one job kept, one training
     ds = dataset_load(scope=Scope())
     # when the integration rate is computed
     value = kpi_compute("integration_rate", ds, Period.parse("2025"))
-    # then the move is neither numerator nor denominator
-    assert (value.numerator, value.denominator) == (2, 6)
+    # then job found and job kept are integrations (training is not), and the move counts on neither side
+    assert (value.numerator, value.denominator) == (3, 6)
 
 
-def test_it_counts_a_reopened_case_and_a_new_registration_as_the_revolving_door(steering_world: SteeringWorld) -> None:
-    # given the dropout of 2025 who came back with a new case (previous_case) in 2026, the quick integration
-    # followed by a new registration, and a follow-up "back with a partner"
+def test_it_counts_a_return_only_to_the_same_benefit_or_a_new_case(steering_world: SteeringWorld) -> None:
+    # given 2025-Q3: two integrations whose twelve months are over; Hans (IV before) registered at the RAV
     ds = dataset_load(scope=Scope())
-    # when the revolving door of 2025-Q4 (the dropout, the job kept, the training) is computed
-    value = kpi_compute("revolving_door", ds, Period.parse("2025-Q4"))
-    # then the dropout and the job kept count as back; the training is back neither (and observable only
-    # once its twelve months are over)
-    assert value.numerator == 2
-    assert value.denominator in (2, 3)
+    q3 = Period.parse("2025-Q3")
+    # when the revolving door is computed
+    before = kpi_compute("revolving_door", ds, q3)
+    # then a registration with another kind of institution is no return
+    assert (before.numerator, before.denominator) == (0, 2)
+    # when Hans registers with the IV again, within the twelve months after his closure
+    RegistrationFactory(
+        client=steering_world.clients["hans"],
+        institution=partner(InstitutionKind.DISABILITY),
+        registered_on=D(2026, 2, 1),
+    )
+    after = kpi_compute("revolving_door", dataset_load(scope=Scope()), q3)
+    # then he counts as back
+    assert (after.numerator, after.denominator) == (1, 2)
+
+
+def test_it_leaves_integrations_whose_twelve_months_are_not_over_out_of_the_revolving_door(
+    steering_world: SteeringWorld,
+) -> None:
+    # given an integration closed a month ago whose person already has a new case
+    today = timezone.localdate()
+    client = steering_world.clients["gina"]
+    CaseFactory(
+        client=client,
+        opened_on=today - dt.timedelta(days=200),
+        status=CaseStatus.CLOSED,
+        closed_on=today - dt.timedelta(days=30),
+        outcome=Outcome.FIRST_LABOUR_MARKET,
+    )
+    CaseFactory(client=client, opened_on=today - dt.timedelta(days=10))
+    period = Period(today - dt.timedelta(days=40), today, "recent")
+    # when the revolving door of that time is computed
+    value = kpi_compute("revolving_door", dataset_load(scope=Scope()), period)
+    # then the closure is not observable yet: no rate rather than 100 %
+    assert value.is_empty
+    assert value.denominator == 0
+
+
+def test_it_reports_the_median_time_to_closure_with_its_cases(steering_world: SteeringWorld) -> None:
+    # given the seven closures of 2025 after 263, 288, 119, 240, 172, 95 and 31 days
+    ds = dataset_load(scope=Scope())
+    # when the time to closure is computed
+    value = kpi_compute("days_to_closure", ds, Period.parse("2025"))
+    # then it is their median, over seven cases
+    assert (value.value, value.n) == (172.0, 7)
 
 
 def test_it_counts_only_recorded_follow_ups(steering_world: SteeringWorld) -> None:
@@ -374,13 +422,15 @@ def test_it_counts_only_recorded_follow_ups(steering_world: SteeringWorld) -> No
     assert (value.numerator, value.denominator) == (1, 1)
 
 
-def test_it_leaves_dropped_and_undecided_agreements_out(steering_world: SteeringWorld) -> None:
-    # given 2025-Q4: one agreement done late, one on time, one open and overdue, one dropped
+def test_it_counts_lapsed_agreements_as_not_on_time_and_leaves_undecided_ones_out(
+    steering_world: SteeringWorld,
+) -> None:
+    # given 2025-Q4: one agreement done late, one on time, one open and overdue, one lapsed ("hinfällig")
     ds = dataset_load(scope=Scope())
     # when the agreements done on time are computed
     q4 = kpi_compute("agreements_on_time", ds, Period.parse("2025-Q4"))
-    # then the dropped one is left out and the overdue one counts as late
-    assert (q4.numerator, q4.denominator) == (1, 3)
+    # then the lapsed and the overdue one count as not on time
+    assert (q4.numerator, q4.denominator) == (1, 4)
     # and an open agreement whose date has not come yet is not counted at all
     assert kpi_compute("agreements_on_time", ds, Period.parse("2099")).is_empty
 

@@ -16,8 +16,10 @@ from django.test import Client as HttpClient
 
 from iiz.organisations.models import User
 from iiz.steering import reports
-from iiz.steering.kpis import OPERATIONAL, STRATEGIC, Period, Scope, dataset_load, kpi_compute
+from iiz.steering.figures import figures_build
+from iiz.steering.kpis import KPIS, OPERATIONAL, STRATEGIC, Period, Scope, dataset_load
 from iiz.steering.models import ReportStatus, SteeringReport
+from iiz.steering.publication import Publisher
 from tests.steering_world import SteeringWorld, bulk_cases_build, steering_world_build
 
 Http = Callable[[User], HttpClient]
@@ -77,7 +79,6 @@ def test_it_suppresses_small_numbers_in_the_strategic_pdf(steering_world: Steeri
     data = reports.report_data_build(period=Period.parse("2025"), scope=Scope(), audience=STRATEGIC)
     text = "".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(reports.report_render_pdf(data)))
     assert "< 5" in text
-    assert "33.3 %" not in text
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -117,42 +118,43 @@ def test_it_writes_one_sheet_per_table_with_totals_that_match_the_kpis(iv_specia
         "Kosten-Nutzen",
     ):
         assert name in book.sheetnames
-    # and the KPI values are numbers equal to the catalogue's
+    # and the KPI values are numbers, the published ones
     kpis = {row[0]: row for row in book["Kennzahlen"].iter_rows(min_row=2, values_only=True)}
-    assert kpis["new_cases"][2] == 30
-    assert kpis["integration_rate"][2] == pytest.approx(kpi_compute("integration_rate", ds, period).value)
-    # and the totals rows of the single-valued breakdowns equal the KPI values
+    published = {f.code: f for f in figures_build(ds, period, KPIS, publisher=Publisher())}
+    assert kpis["new_cases"][2] == published["new_cases"].value
+    assert kpis["integration_rate"][2] == pytest.approx(published["integration_rate"].value)
+    # and the totals rows of the single-valued breakdowns are the headline figures (the same records)
     for sheet in ("Fälle nach Institution", "Fälle nach Bezirk", "Fälle nach Stufe"):
         total = _rows(book[sheet])["Total"]
-        assert total[0] == kpi_compute("open_cases", ds, period).value, sheet
-        assert total[1] == kpi_compute("new_cases", ds, period).value, sheet
+        assert total[0] == published["open_cases"].value, sheet
+        assert total[1] == published["new_cases"].value, sheet
     outcomes = _rows(book["Abschlüsse nach Bezirk"])["Total"]
-    closed = kpi_compute("integration_rate", ds, period)
-    assert outcomes[0] == closed.numerator
-    assert outcomes[-2] == closed.denominator  # no moves away among these closures
-    assert outcomes[-1] == pytest.approx(closed.value)
+    assert outcomes[0] == published["integration_rate"].numerator
+    assert outcomes[-2] == published["integration_rate"].denominator  # no moves away among these closures
+    assert outcomes[-1] == pytest.approx(published["integration_rate"].value)
 
 
-def test_it_writes_the_marker_into_suppressed_cells(steering_world: SteeringWorld) -> None:
-    # given 2025 with few cases per district and two of six closures integrated
+def test_it_writes_the_marker_into_small_cells(steering_world: SteeringWorld) -> None:
+    # given 2025 with few cases per district
     book = _workbook(reports.report_data_build(period=Period.parse("2025"), scope=Scope(), audience=STRATEGIC))
-    # then suppressed table cells hold the mark and no count between 1 and 4 is left anywhere in the tables
+    # then small published cells hold the mark and no count between 1 and 4 is left anywhere in the tables
     values = [cell for row in book["Abschlüsse nach Bezirk"].iter_rows(values_only=True) for cell in row]
-    assert "X" in values
+    assert "<5" in values
     assert all(not (isinstance(v, int) and 0 < v < 5) for v in values)
+    # and a share over small published counts is withheld
     kpis = {row[0]: row for row in book["Kennzahlen"].iter_rows(min_row=2, values_only=True)}
     assert kpis["integration_rate"][2] == "X"
-    # and a single small count is written as "<5"
-    q3 = _workbook(reports.report_data_build(period=Period.parse("2025-Q3"), scope=Scope(), audience=STRATEGIC))
-    kpis = {row[0]: row for row in q3["Kennzahlen"].iter_rows(min_row=2, values_only=True)}
-    assert kpis["new_cases"][2] == "<5"
 
 
-def test_it_keeps_the_numbers_in_the_operational_xlsx(steering_world: SteeringWorld) -> None:
-    data = reports.report_data_build(period=Period.parse("2025"), scope=Scope(), audience=OPERATIONAL)
-    kpis = {row[0]: row for row in _workbook(data)["Kennzahlen"].iter_rows(min_row=2, values_only=True)}
-    assert kpis["integration_rate"][2] == pytest.approx(2 / 6)
-    assert kpis["integration_rate"][5:7] == (2, 6)
+def test_it_publishes_the_operational_report_like_the_strategic_one(steering_world: SteeringWorld) -> None:
+    # given the operational and the strategic report of 2025
+    period = Period.parse("2025")
+    operational = reports.report_data_build(period=period, scope=Scope(), audience=OPERATIONAL)
+    strategic = reports.report_data_build(period=period, scope=Scope(), audience=STRATEGIC)
+    # then a figure in both shows the same, and no figure is exact: a report is read by a whole audience
+    both = {f.code: f.display for f in strategic.figures}
+    assert {f.code: f.display for f in operational.figures if f.code in both} == both
+    assert not any(f.exact for f in operational.figures if f.n)
 
 
 # ---------------------------------------------------------------------------------------------------------

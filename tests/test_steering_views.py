@@ -143,11 +143,10 @@ def test_it_explains_a_period_without_data_instead_of_showing_zeros(
     # given cases from 2024 on only
     # when a period before them is chosen
     response = http_as(committee).get(f"{url}?period=2019")
-    # then the page explains that there is no data, says since when there is, and shows no KPI grid
+    # then the page explains that there are too few cases to show anything, and shows no KPI grid
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Für 2019 liegen keine Daten vor" in body
-    assert "03.06.2024" in body
+    assert "Für 2019 gibt es zu wenige Fälle (&lt; 5)" in body
     assert 'class="kpi-grid"' not in body
 
 
@@ -171,30 +170,31 @@ def test_it_shows_the_running_quarter_by_default(http_as: Http, committee: User)
 
 
 def test_it_shows_each_figure_with_its_definition_formula_and_basis(
-    steering_world: SteeringWorld, http_as: Http, committee: User
+    steering_world: SteeringWorld, http_as: Http, committee: User, settings
 ) -> None:
+    # given a threshold of 1, so that the small history shows its shares
+    settings.IIZ_SUPPRESSION_THRESHOLD = 1
     body = http_as(committee).get(f"{OPERATIONAL}?period=2025").content.decode()
-    # the integration rate of 2025: two of six countable closures
+    # then the integration rate is shown with its definition, its formula and what stands behind it
     assert "Integrationsquote erster Arbeitsmarkt" in body
-    assert "33.3 %" in body
-    assert "2 von 6 Fällen" in body
     assert "Definition und Formel" in body
-    assert "Abschlüsse mit Ergebnis «Stelle im ersten Arbeitsmarkt»" in body
+    assert "Abschlüsse «Integration» (Stelle im ersten Arbeitsmarkt oder Arbeitsplatz erhalten)" in body
+    assert "Grundlage:" in body
+    # and how the figures are protected
+    assert "Zellschlüssel-Verfahren" in body
 
 
-def test_it_shows_the_suppressed_marker_for_small_numbers_on_the_strategic_page(
+def test_it_shows_small_published_counts_as_the_marker_on_the_strategic_page(
     steering_world: SteeringWorld, http_as: Http, supervisory: User
 ) -> None:
     http = http_as(supervisory)
-    # given 2025-Q3 with two new cases
+    # given 2025 with eight new cases and six countable closures, three of them integrations
     # when the supervisory body reads the strategic cockpit
-    body = http.get(f"{STRATEGIC}?period=2025-Q3").content.decode()
-    # then the count is shown as "< 5"
-    assert '<span class="suppressed" title="aus Datenschutzgründen unterdrückt">&lt; 5</span>' in body
-    # and in 2025, with two of six countable closures integrated, the share is hidden, on the card, in the
-    # tables and in the charts (a hatched block)
     body = http.get(f"{STRATEGIC}?period=2025").content.decode()
-    assert "33.3 %" not in body
+    # then small published counts read "< 5", and a share whose counts are small is withheld ("X"), on the card,
+    # in the tables and in the charts (a hatched block)
+    assert '<span class="suppressed" title="aus Datenschutzgründen unterdrückt">&lt; 5</span>' in body
+    assert "50,0 %" not in body
     assert '<span class="suppressed" title="aus Datenschutzgründen unterdrückt">X</span>' in body
     assert "url(#chart-" in body
 
@@ -241,22 +241,21 @@ def test_it_links_figures_to_their_cases_for_those_who_work_with_cases(
     assert DRILL not in http_as(committee).get(f"{OPERATIONAL}?period=2025").content.decode()
 
 
-def test_it_lists_the_visible_cases_behind_a_figure_and_counts_the_hidden_ones(
+def test_it_lists_the_visible_cases_behind_a_figure_and_keeps_the_others_hidden(
     steering_world: SteeringWorld, http_as: Http, coordinator: User
 ) -> None:
-    # given 2025 with eight new cases, the coordinator taking part in five of them (c1, c2, c8, c9 and none of
+    # given 2025 with eight new cases, the coordinator taking part in four of them (c1, c2, c8, c9 and none of
     # c4, c5, c10, c11)
     # when the coordinator opens the cases behind "new cases"
     response = http_as(coordinator).get(f"{DRILL}?kpi=new_cases&period=2025")
     body = response.content.decode()
-    # then the visible ones are listed and the others only counted
+    # then the visible ones are listed; the others, and their exact number, stay hidden
     assert response.status_code == 200
-    assert "Hinter dieser Zahl stehen 8 Fälle." in body
     for name in ("c1", "c2", "c8", "c9"):
         assert steering_world.cases[name].reference in body
     for name in ("c4", "c5", "c10", "c11"):
         assert steering_world.cases[name].reference not in body
-    assert "4 davon sehen Sie nicht" in body
+    assert "die übrigen und die genaue Zahl bleiben Ihnen verborgen" in body
 
 
 def test_it_drills_down_into_one_cell_of_a_breakdown(
@@ -266,13 +265,15 @@ def test_it_drills_down_into_one_cell_of_a_breakdown(
     http = http_as(coordinator)
     # when the coordinator opens the cell "level 2"
     body = http.get(f"{DRILL}?kpi=open_cases&period=2025&dimension=level&key=2").content.decode()
-    # then the case at level 2 is listed, and the one at level 1 is not
+    # then the case at level 2 is listed, exactly counted (the coordinator takes part in it), and c3 is not
     assert "Stufe 2" in body
     assert steering_world.cases["c9"].reference in body
-    assert "Hinter dieser Zahl steht 1 Fall." in body
-    # and the cell "without life situation" works as well
+    assert steering_world.cases["c3"].reference not in body
+    assert "Hinter dieser Zahl steht 1 Fall; Sie sind an ihm beteiligt." in body
+    # and the cell "without life situation" works as well (c5, not the coordinator's)
     none = http.get(f"{DRILL}?kpi=new_cases&period=2025&dimension=life_situation&key=none").content.decode()
-    assert "Hinter dieser Zahl steht 1 Fall." in none
+    assert steering_world.cases["c5"].reference not in none
+    assert "bleiben Ihnen verborgen" in none
 
 
 def test_it_drills_down_into_stuck_cases_and_overdue_items(
@@ -351,26 +352,23 @@ def test_it_escapes_every_label_in_a_chart() -> None:
     assert "style" not in svg
 
 
-def test_it_never_leaves_a_single_hidden_quarter_in_a_year(
+def test_it_shows_a_quarter_of_the_trend_as_the_quarter_itself_shows_it(
     steering_world: SteeringWorld, iv_specialist: User, coordinator: User
 ) -> None:
-    from iiz.steering.figures import figure_hidden, trend_build
-    from iiz.steering.kpis import Period, Scope, dataset_load, kpi_compute
+    from iiz.steering.figures import figures_build, trend_build
+    from iiz.steering.kpis import KPI_BY_CODE, Period, Scope, dataset_load
+    from iiz.steering.publication import Publisher
 
-    # given many closures in 2025-Q3 and three in 2025-Q4 (whose integration rate alone would be hidden)
+    # given many closures in 2025-Q3
     bulk_cases_build(count=30, specialist=iv_specialist, coordinator=coordinator)
     ds = dataset_load(scope=Scope())
-    # when the trend up to 2025 is built for the supervisory body
-    trend = trend_build(ds, Period.parse("2025"), protect=True, t=5)
-    # then no calendar year whose figure is published holds exactly one hidden quarter of a count or a share:
-    # the year's figure minus the visible quarters would give it away (a median cannot be taken apart that way)
-    for line in (line for line in trend.lines if line.kpi.unit in ("count", "share")):
-        for year in (2024, 2025):
-            hidden = [
-                c for q, c in zip(trend.quarters, line.cells, strict=True) if q.start.year == year and c.suppressed
-            ]
-            year_hidden = figure_hidden(line.kpi, kpi_compute(line.kpi.code, ds, Period.parse(str(year))), 5)
-            assert year_hidden or len(hidden) != 1, (line.kpi.code, year)
+    # when the trend up to 2025 is built, and each quarter on its own
+    trend = trend_build(ds, Period.parse("2025"), publisher=Publisher())
+    # then every cell of the trend is the quarter's published figure: the same records, the same value
+    for line in trend.lines:
+        for quarter, cell in zip(trend.quarters, line.cells, strict=True):
+            (figure,) = figures_build(ds, quarter, [KPI_BY_CODE[line.kpi.code]], publisher=Publisher())
+            assert (cell.display, cell.suppressed) == (figure.display, figure.suppressed), (line.kpi.code, quarter)
 
 
 def test_it_takes_the_threshold_from_the_settings(
@@ -378,8 +376,7 @@ def test_it_takes_the_threshold_from_the_settings(
 ) -> None:
     # given a threshold of 2 instead of 5
     settings.IIZ_SUPPRESSION_THRESHOLD = 2
-    # when 2025-Q3 (two new cases) is shown
-    body = http_as(supervisory).get(f"{STRATEGIC}?period=2025-Q3").content.decode()
-    # then the two are published and the marker reads "< 2"
-    assert "Grundlage: 2 Fälle" in body
-    assert "&lt; 2" in body
+    # when 2025 is shown
+    body = http_as(supervisory).get(f"{STRATEGIC}?period=2025").content.decode()
+    # then the marker and the explanation read "< 2"
+    assert "erscheinen als «&lt; 2»" in body

@@ -8,6 +8,7 @@ closure with its outcome and the follow-ups six and twelve months later.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -265,6 +266,15 @@ class Route(models.TextChoices):
     COORDINATION = "coordination", _("Fallkoordination durch die Geschäftsstelle")
 
 
+# Record keys for the cell key method of published steering figures (``iiz.steering.publication``): a random
+# whole number per case, drawn once and kept, so that the same cases always give the same published count.
+RECORD_KEY_SPACE = 2**31
+
+
+def record_key_new() -> int:
+    return secrets.randbelow(RECORD_KEY_SPACE)
+
+
 class Case(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases", verbose_name=_("Klient/in"))
     reference = models.CharField(_("Fallnummer"), max_length=20, unique=True)
@@ -315,6 +325,8 @@ class Case(models.Model):
     )
     # Optimistic locking: every change bumps the version; a writer holding an older one is told.
     lock_version = models.PositiveIntegerField(default=0)
+    # Never shown; only its sums modulo RECORD_KEY_SPACE reach a published figure.
+    record_key = models.PositiveIntegerField(default=record_key_new, editable=False)
 
     class Meta:
         ordering = ["-opened_on", "-id"]

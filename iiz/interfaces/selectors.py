@@ -28,8 +28,9 @@ from iiz.clients.selectors import ClientFile
 from iiz.exchange.selectors import ExchangeEntry, case_exchange_read
 from iiz.interfaces.models import WebhookDelivery, WebhookSubscription
 from iiz.interfaces.models_imports import ImportBatch
-from iiz.steering.kpis import STRATEGIC, Kpi, KpiValue, Period, Scope, dataset_load, kpi_compute, kpis_for
-from iiz.steering.suppression import suppress_value
+from iiz.steering.figures import figures_build
+from iiz.steering.kpis import Period, Scope, dataset_load, kpis_for
+from iiz.steering.selectors import publisher_for
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -162,49 +163,28 @@ class PublishedFigure:
     suppressed: bool
 
 
-def figure_hidden(kpi: Kpi, value: KpiValue, threshold: int) -> bool:
-    """Whether a figure would show a small group of persons (the rule of the strategic pages).
-
-    A count below the threshold is hidden; a share when its denominator or its numerator is; a median or
-    ratio over fewer cases than the threshold, because it describes those few persons.
-    """
-    if value.value is None:
-        return False
-    if kpi.unit == "share":
-        return (value.denominator or 0) < threshold or suppress_value(value.numerator, threshold) is None
-    return suppress_value(value.n, threshold) is None
-
-
-def kpis_published(*, period: Period, scope: Scope, audience: str, threshold: int) -> list[PublishedFigure]:
-    """The key figures of the audience for a period and scope. Strategic figures are always published with
-    small-number suppression, wherever they are shown; operational ones go only to operational roles."""
+def kpis_published(
+    *, period: Period, scope: Scope, audience: str, threshold: int, user: User | None = None
+) -> list[PublishedFigure]:
+    """The key figures of the audience for a period and scope, published for the asking user exactly as the
+    dashboards publish them (``iiz.steering.publication`` decides; ``threshold`` is the one in the settings)."""
     dataset = dataset_load(scope=scope)
-    figures = []
-    for kpi in kpis_for(audience):
-        value = kpi_compute(kpi.code, dataset, period)
-        protect = kpi.audience == STRATEGIC
-        hidden = protect and figure_hidden(kpi, value, threshold)
-
-        def shown(count: int | None, protect: bool = protect, hidden: bool = hidden) -> int | None:
-            if hidden:
-                return None
-            return suppress_value(count, threshold) if protect else count
-
-        figures.append(
-            PublishedFigure(
-                code=kpi.code,
-                name=str(kpi.name),
-                definition=str(kpi.definition),
-                unit=kpi.unit,
-                audience=kpi.audience,
-                value=None if hidden else value.value,
-                numerator=shown(value.numerator),
-                denominator=shown(value.denominator),
-                n=shown(value.n),
-                suppressed=hidden,
-            )
+    publisher = publisher_for(user, dataset)
+    return [
+        PublishedFigure(
+            code=figure.code,
+            name=figure.name,
+            definition=figure.definition,
+            unit=figure.unit,
+            audience=figure.audience,
+            value=figure.value,
+            numerator=figure.numerator,
+            denominator=figure.denominator,
+            n=figure.n_published,
+            suppressed=figure.suppressed,
         )
-    return figures
+        for figure in figures_build(dataset, period, kpis_for(audience), publisher=publisher)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------

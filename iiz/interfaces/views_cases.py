@@ -191,7 +191,9 @@ class KpiView(ApiView):
             level=int(params["level"]) if params.get("level") else None,
         )
         threshold = int(getattr(settings, "IIZ_SUPPRESSION_THRESHOLD", 5))
-        figures = selectors.kpis_published(period=period, scope=scope, audience=audience, threshold=threshold)
+        figures = selectors.kpis_published(
+            period=period, scope=scope, audience=audience, threshold=threshold, user=user
+        )
         report = {
             "period": {"label": period.label, "start": period.start, "end": period.end},
             "audience": audience,

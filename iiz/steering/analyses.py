@@ -42,7 +42,7 @@ from iiz.audit.services import audit_record
 from iiz.cases.models import INTEGRATED_OUTCOMES, FollowUpStatus, LifeSituation, ServiceOffering
 from iiz.organisations.models import Institution, InstitutionKind
 from iiz.steering.kpis import CaseRow, Period, Scope, dataset_load
-from iiz.steering.suppression import suppress_value
+from iiz.steering.publication import Publisher
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -194,6 +194,7 @@ def analysis_frame(cases: Iterable[CaseRow], *, labels: Labels, today: dt.date) 
         kinds = {labels.institution_kinds[i] for i in case.institutions if i in labels.institution_kinds}
         situations = sorted(case.life_situations, key=lambda code: (order.get(code, len(order)), code))
         record: dict[str, Any] = {
+            "case_id": case.id,  # never exported: only for publishing counts (record keys)
             "case": pseudonym("case", case.id),
             "person": pseudonym("person", case.client_id),
             "opened_year": case.opened_on.year,
@@ -577,7 +578,7 @@ def cox_model(frame: pd.DataFrame, labels: Labels, *, threshold: int) -> CoxResu
             upper=float(row["exp(coef) upper 95%"]),
             p=float(row["p"]),
         )
-        cox_row.events_shown = suppress_value(cox_row.events, threshold)
+        cox_row.events_shown = Publisher().count(frame.loc[mask & (frame["event"] == 1), "case_id"].tolist()).value
         if cox_row.n < MIN_CASES or cox_row.events < MIN_EVENTS:
             cox_row.warnings.append(_("wenige Fälle oder Integrationen"))
         low, high = HR_PLAUSIBLE
@@ -602,6 +603,8 @@ class Analysis:
     dimensions: list[DimensionResult]
     cox: CoxResult
     labels: Labels
+    n_shown: int = 0  # the published counts of cases and integrations
+    events_shown: int = 0
 
     @property
     def censored(self) -> int:
@@ -620,11 +623,24 @@ def case_analysis(*, filters: AnalysisFilter, today: dt.date | None = None) -> A
     frame = analysis_frame(analysis_cases(filters=filters), labels=labels, today=today or timezone.localdate())
     n = len(frame)
     events = int(frame["event"].sum()) if n else 0
+    publisher = Publisher()
+    n_shown = publisher.count(frame["case_id"].tolist() if n else []).value
+    events_shown = publisher.count(frame.loc[frame["event"] == 1, "case_id"].tolist() if n else []).value
     if n < threshold or 0 < events < threshold:
-        # Too few cases to say anything without exposing them; the page shows the suppressed marker.
-        return Analysis(filters, threshold, n, events, [], CoxResult(n, events), labels)
+        # Too few cases to say anything without exposing them.
+        return Analysis(filters, threshold, n, events, [], CoxResult(n, events), labels, n_shown, events_shown)
     dimensions = [km_by_dimension(frame, key, labels, threshold=threshold) for key, _label, _ov in DIMENSIONS]
-    return Analysis(filters, threshold, n, events, dimensions, cox_model(frame, labels, threshold=threshold), labels)
+    return Analysis(
+        filters,
+        threshold,
+        n,
+        events,
+        dimensions,
+        cox_model(frame, labels, threshold=threshold),
+        labels,
+        n_shown,
+        events_shown,
+    )
 
 
 EXPORT_COLUMNS = [

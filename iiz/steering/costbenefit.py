@@ -16,11 +16,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from iiz.cases.models import Case, CaseStatus, Outcome
+from iiz.cases.models import Case, CaseStatus
 from iiz.clients.models import Registration
 from iiz.organisations.models import InstitutionKind
-from iiz.steering.kpis import Period
+from iiz.steering.kpis import INTEGRATION, Period
 from iiz.steering.models import CostBenefitParameter
+from iiz.steering.publication import Count, Publisher
 
 PARTNER_KINDS = ("labour", "disability", "cantonal_social", "youth", "social_service")
 
@@ -37,6 +38,8 @@ class CostBenefit:
     with_alv: int
     with_sa: int
     with_iv: int
+    # The cases behind each count (for publication).
+    records: dict[str, tuple[int, ...]]
     savings: Decimal
     staff_costs: Decimal
     office_costs: Decimal
@@ -71,7 +74,7 @@ def cost_benefit_compute(*, period: Period, p: dict[str, Decimal] | None = None)
             status=CaseStatus.CLOSED,
             closed_on__gte=period.start,
             closed_on__lte=period.end,
-            outcome__in=[Outcome.FIRST_LABOUR_MARKET, Outcome.JOB_KEPT],
+            outcome__in=sorted(INTEGRATION),
         ).values_list("id", "client_id", "closed_on")
     )
     registrations: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
@@ -81,8 +84,9 @@ def cost_benefit_compute(*, period: Period, p: dict[str, Decimal] | None = None)
         registrations[client_id].append((kind, registered_on, deregistered_on))
     benefit = savings_per_benefit(p)
     with_alv = with_sa = with_iv = 0
+    records: dict[str, list[int]] = {"integrations": [i for i, _c, _d in integrated], "alv": [], "sa": [], "iv": []}
     savings = Decimal(0)
-    for _case_id, client_id, closed_on in integrated:
+    for case_id, client_id, closed_on in integrated:
         if closed_on is None:  # a closed case always has its date; the type does not know that
             continue
         # A benefit counts when its registration was running at closure (or ended with the integration).
@@ -93,12 +97,15 @@ def cost_benefit_compute(*, period: Period, p: dict[str, Decimal] | None = None)
         }
         if InstitutionKind.LABOUR in kinds:
             with_alv += 1
+            records["alv"].append(case_id)
             savings += benefit["alv"]
         if InstitutionKind.SOCIAL_SERVICE in kinds:
             with_sa += 1
+            records["sa"].append(case_id)
             savings += benefit["sa"]
         if InstitutionKind.DISABILITY in kinds:
             with_iv += 1
+            records["iv"].append(case_id)
             savings += benefit["iv"]
     costs_by_partner = {
         kind: p.get(f"fte_{kind}", Decimal(0)) * p["fte_cost_per_year"] * years for kind in PARTNER_KINDS
@@ -126,6 +133,7 @@ def cost_benefit_compute(*, period: Period, p: dict[str, Decimal] | None = None)
         with_alv=with_alv,
         with_sa=with_sa,
         with_iv=with_iv,
+        records={key: tuple(ids) for key, ids in records.items()},
         savings=savings,
         staff_costs=staff,
         office_costs=office,
@@ -140,3 +148,88 @@ def cost_benefit_compute(*, period: Period, p: dict[str, Decimal] | None = None)
 def _default_savings(benefit: dict[str, Decimal]) -> Decimal:
     """Without integrations in the period, a person is assumed to draw one of the three benefits at random."""
     return (benefit["alv"] + benefit["sa"] + benefit["iv"]) / 3
+
+
+@dataclass(frozen=True)
+class PartnerCost:
+    label: str
+    staff: Decimal
+    shared: Decimal
+    office: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.staff + self.shared + self.office
+
+
+@dataclass(frozen=True)
+class PublishedCostBenefit:
+    """What the cost-benefit page and the reports show: every count published (``iiz.steering.publication``),
+    every amount worked out from published counts. An amount that would show a count published only as
+    "< t" is withheld, and the break-even then rests on the model's assumption per integration."""
+
+    model: CostBenefit
+    integrations: Count
+    with_alv: Count
+    with_sa: Count
+    with_iv: Count
+    per_benefit: dict[str, Decimal]
+    savings_by_benefit: dict[str, Decimal | None]
+    savings: Decimal | None
+    net: Decimal | None
+    savings_per_integration: Decimal | None
+    break_even: Decimal | None
+    break_even_from_assumption: bool
+    running_per_year: Decimal
+    integrations_per_year: Decimal | None
+    partners: list[PartnerCost]
+
+    @property
+    def suppressed(self) -> bool:
+        return self.savings is None
+
+
+def cost_benefit_published(
+    *, period: Period, publisher: Publisher, p: dict[str, Decimal] | None = None
+) -> PublishedCostBenefit:
+    p = p if p is not None else parameters()
+    cb = cost_benefit_compute(period=period, p=p)
+    per_benefit = savings_per_benefit(p)
+    counts = {key: publisher.count(cb.records[key]) for key in ("integrations", "alv", "sa", "iv")}
+    savings_by_benefit: dict[str, Decimal | None] = {
+        key: None if counts[key].small else per_benefit[key] * counts[key].value for key in ("alv", "sa", "iv")
+    }
+    hidden = any(count.small for count in counts.values())
+    savings = None if hidden else sum((v for v in savings_by_benefit.values() if v is not None), Decimal(0))
+    running_per_year = cb.running_costs / cb.years if cb.years else Decimal(0)
+    integrations = counts["integrations"]
+    per_integration = savings / integrations.value if savings is not None and integrations.value else None
+    assumed = per_integration is None or per_integration <= 0
+    basis = _default_savings(per_benefit) if assumed else per_integration
+    break_even = (
+        (running_per_year / basis).quantize(Decimal("0.1"), rounding=ROUND_CEILING)
+        if basis is not None and basis > 0
+        else None
+    )
+    partners = []
+    for kind in PARTNER_KINDS:
+        office = cb.office_costs if kind == InstitutionKind.LABOUR else Decimal(0)
+        staff = cb.costs_by_partner[kind] - cb.shared_budget_per_partner - office
+        partners.append(PartnerCost(str(InstitutionKind(kind).label), staff, cb.shared_budget_per_partner, office))
+    return PublishedCostBenefit(
+        model=cb,
+        integrations=integrations,
+        with_alv=counts["alv"],
+        with_sa=counts["sa"],
+        with_iv=counts["iv"],
+        per_benefit=per_benefit,
+        savings_by_benefit=savings_by_benefit,
+        savings=savings,
+        net=None if savings is None else savings - cb.running_costs,
+        savings_per_integration=per_integration,
+        break_even=break_even,
+        break_even_from_assumption=assumed,
+        running_per_year=running_per_year,
+        integrations_per_year=None if integrations.small or not cb.years else Decimal(integrations.value) / cb.years,
+        partners=partners,
+    )

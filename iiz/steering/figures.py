@@ -1,8 +1,9 @@
 """Figures for the steering pages and reports: formatted KPI values, breakdown tables, trends by quarter.
 
 The functions here work on a loaded ``Dataset`` (see ``iiz.steering.kpis``) and need no queries of their own,
-except the names of institutions, districts and life situations (``Labels``). Small-number suppression is
-applied where the caller asks for it (``protect=True``: strategic pages and reports).
+except the names of institutions, districts and life situations (``Labels``) and record keys the dataset lacks.
+Every count of persons is published through a ``Publisher`` (``iiz.steering.publication``), which decides,
+for the reader at hand, what it shows.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.conf import settings
 from django.utils.formats import number_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from iiz.cases.models import Level, LifeSituation, Outcome
+from iiz.cases.models import Level, LifeSituation
 from iiz.organisations.models import District, Institution
 from iiz.steering import charts
 from iiz.steering.kpis import (
     KPI_BY_CODE,
+    OUTCOME_GROUPS,
     CaseRow,
     Dataset,
     Kpi,
@@ -31,29 +33,14 @@ from iiz.steering.kpis import (
     closed_in,
     kpi_breakdown,
     kpi_compute,
+    kpi_integration_rate,
+    outcome_group,
 )
-from iiz.steering.suppression import Table, suppress
+from iiz.steering.publication import HIDDEN, Count, Publisher, threshold
+
+__all__ = ["HIDDEN", "threshold"]
 
 TREND_QUARTERS = 8
-
-
-def threshold() -> int:
-    return int(settings.IIZ_SUPPRESSION_THRESHOLD)
-
-
-def marker(t: int | None = None) -> str:
-    """The text that stands for a single count below the threshold (true as it says)."""
-    return f"< {t or threshold()}"
-
-
-# The mark of every other suppressed value: cells of tables and trends (a complementary cell is not small, and
-# telling it apart from the small one would narrow the small one down), shares and medians. One mark for all,
-# as the statistical offices do.
-HIDDEN = "X"
-
-
-def _sensitive(value: float | int | None, t: int) -> bool:
-    return value is not None and 0 < value < t
 
 
 @dataclass
@@ -170,15 +157,16 @@ def _empty_reason(code: str) -> str:
             "In der Periode wurde kein Fall der Gruppe «von Arbeitsplatzverlust bedroht» abgeschlossen."
         ),
         "confirmed_6m": _(
-            "Für die integriert abgeschlossenen Fälle der Periode ist noch keine Nachbefragung nach 6 Monaten erfasst."
+            "Für die Abschlüsse mit Integration der Periode ist noch keine Nachbefragung nach 6 Monaten erfasst."
         ),
         "confirmed_12m": _(
-            "Für die integriert abgeschlossenen Fälle der Periode ist noch keine Nachbefragung nach 12 Monaten erfasst."
+            "Für die Abschlüsse mit Integration der Periode ist noch keine Nachbefragung nach 12 Monaten erfasst."
         ),
         "benefit_duration": _("Kein in der Periode abgeschlossener Fall hat ein erfasstes Ende des Leistungsbezugs."),
         "revolving_door": _(
-            "Für die in der Periode abgeschlossenen Fälle sind die 12 Monate danach noch nicht vorbei."
+            "Für keinen in der Periode mit Integration abgeschlossenen Fall sind die 12 Monate danach schon vorbei."
         ),
+        "days_to_closure": _("In der Periode wurde kein Fall abgeschlossen."),
         "caseload_per_coordinator": _("Es ist keine aktive Koordinatorin und kein aktiver Koordinator erfasst."),
         "requests_in_time": _(
             "In der Periode war keine Informationsanfrage fällig, oder ihre Frist ist noch nicht vorbei."
@@ -214,6 +202,12 @@ class Figure:
     empty: bool
     empty_reason: str = ""
     drill_url: str = ""
+    exact: bool = False
+
+    @property
+    def n_published(self) -> int | None:
+        """The number behind the figure as published, or None where it is shown as "< t" or not at all."""
+        return self.n if self.n_display and self.n_display[0].isdigit() else None
 
     @property
     def unit_label(self) -> str:
@@ -222,13 +216,15 @@ class Figure:
     @property
     def basis_text(self) -> str:
         """What stands behind the figure, e.g. "Grundlage: 12 Fälle" (the count may be the marker)."""
-        one = self.n == 1 and not self.n_display.startswith("<")
+        one = self.n == 1
         labels = {
             "agreements_on_time": (_("fällige Vereinbarung"), _("fällige Vereinbarungen")),
             "requests_in_time": (_("fällige Informationsanfrage"), _("fällige Informationsanfragen")),
-            "consents_given": (_("Einwilligung"), _("Einwilligungen")),
-            "consents_revoked": (_("Widerruf"), _("Widerrufe")),
+            "consents_given": (_("Person"), _("Personen")),
+            "consents_revoked": (_("Person"), _("Personen")),
         }.get(self.code, (_("Fall"), _("Fälle")))
+        if self.n_published is None and not self.n_display.startswith("<"):
+            return _("Grundlage: %(label)s, Anzahl nicht ausgewiesen") % {"label": labels[1]}
         return _("Grundlage: %(n)s %(label)s") % {"n": self.n_display, "label": labels[0 if one else 1]}
 
     @property
@@ -246,44 +242,76 @@ class Figure:
         }
 
 
-def figure_hidden(kpi: Kpi, value: KpiValue, t: int) -> bool:
-    """Whether a figure would show a small group of persons.
-
-    Counts below the threshold are hidden; a share is hidden when its denominator is below the threshold or
-    its numerator is (with the number of cases shown next to it, the share would give the numerator away);
-    a median or ratio over fewer cases than the threshold describes those few persons and is hidden too.
-    """
-    if value.value is None:
-        return False
+def figure_build(kpi: Kpi, value: KpiValue, *, publisher: Publisher, drill_url: str = "") -> Figure:
+    """A KPI as published for the publisher's reader (``iiz.steering.publication``): counts perturbed, or
+    exact where the reader may see every case behind them; "< t" below the threshold; shares of published
+    counts; medians only where enough persons stand behind them. A figure is empty only where the reader
+    may know that nothing stands behind it."""
+    numerator: int | None = None
+    denominator: int | None = None
     if kpi.unit == "count":
-        return _sensitive(value.n, t)
-    if kpi.unit == "share":
-        return (value.denominator or 0) < t or _sensitive(value.numerator, t)
-    return _sensitive(value.n, t)
-
-
-def figure_build(kpi: Kpi, value: KpiValue, *, protect: bool, t: int, drill_url: str = "") -> Figure:
-    hidden = protect and figure_hidden(kpi, value, t)
-    n_small = protect and _sensitive(value.n, t)
-    empty = value.value is None
+        count = publisher.count(value.records)
+        behind, hidden, exact = count, count.small, count.exact
+        shown: float | None = None if count.small else float(count.value)
+        display = count.display
+    elif kpi.unit == "share":
+        share = publisher.share(value.numerator_records, value.records)
+        behind, hidden = share.denominator, share.withheld
+        numerator, denominator = share.numerator.shown, share.denominator.shown
+        exact = share.denominator.exact and share.numerator.exact
+        shown = share.value
+        if kpi.counts_items and not exact:
+            # Items come in bunches per case: their counts stay unpublished, the share is rounded to whole percent.
+            numerator = denominator = None
+            shown = None if shown is None else round(shown, 2)
+        display = HIDDEN if hidden else value_format(shown, "share")
+    elif kpi.unit == "ratio":
+        count = publisher.count(value.records)
+        behind, exact = count, count.exact
+        hidden = count.small and not (count.exact or value.denominator == 0)
+        numerator, denominator = count.shown, value.denominator
+        shown = None if hidden or not value.denominator else count.value / value.denominator
+        display = HIDDEN if hidden else value_format(shown, kpi.unit)
+    else:
+        behind = publisher.count(value.records)
+        exact = behind.exact
+        hidden = not (value.value is not None and publisher.median_allowed(behind)) and not (
+            exact and value.value is None
+        )
+        shown = None if hidden else value.value
+        display = HIDDEN if hidden else value_format(shown, kpi.unit)
+    empty = shown is None and not hidden
+    name, definition, formula = _kpi_texts(kpi.code, get_language())
     return Figure(
         code=kpi.code,
-        name=str(kpi.name),
-        definition=str(kpi.definition),
-        formula=str(kpi.formula),
+        name=name,
+        definition=definition,
+        formula=formula,
         unit=kpi.unit,
         audience=kpi.audience,
-        value=None if hidden else value.value,
-        display=(marker(t) if kpi.unit == "count" else HIDDEN) if hidden else value_format(value.value, kpi.unit),
-        n=0 if n_small else value.n,
-        n_display=marker(t) if n_small else count_format(value.n),
-        numerator=None if hidden or (protect and _sensitive(value.numerator, t)) else value.numerator,
-        denominator=None if hidden else value.denominator,
+        value=shown,
+        display=display,
+        n=0 if kpi.counts_items and not exact else (behind.shown or 0),
+        n_display=_items_basis() if kpi.counts_items and not exact else behind.display,
+        numerator=numerator,
+        denominator=denominator,
         suppressed=hidden,
         empty=empty,
         empty_reason=_empty_reason(kpi.code) if empty else "",
         drill_url="" if hidden or empty else drill_url,
+        exact=exact,
     )
+
+
+@lru_cache(maxsize=512)
+def _kpi_texts(code: str, language: str | None) -> tuple[str, str, str]:
+    """A KPI's name, definition and formula in the active language (translated once per language, not per cell)."""
+    kpi = KPI_BY_CODE[code]
+    return str(kpi.name), str(kpi.definition), str(kpi.formula)
+
+
+def _items_basis() -> str:
+    return _("nicht ausgewiesen")
 
 
 def figures_build(
@@ -291,26 +319,22 @@ def figures_build(
     period: Period,
     kpis: Iterable[Kpi],
     *,
-    protect: bool,
-    t: int,
+    publisher: Publisher,
     drill: Callable[[str], str] | None = None,
 ) -> list[Figure]:
     return [
         figure_build(
-            kpi, kpi_compute(kpi.code, ds, period), protect=protect, t=t, drill_url=drill(kpi.code) if drill else ""
+            kpi, kpi_compute(kpi.code, ds, period), publisher=publisher, drill_url=drill(kpi.code) if drill else ""
         )
         for kpi in kpis
     ]
 
 
-def period_has_data(ds: Dataset, period: Period) -> bool:
-    """Whether anything happened in the period: a case active in it, a consent, an agreement or a request."""
-    return (
-        any(c.opened_on <= period.end and (c.closed_on is None or c.closed_on >= period.start) for c in ds.cases)
-        or any(period.contains(recorded) or period.contains(revoked) for _c, recorded, revoked in ds.consents)
-        or any(period.contains(due) for _c, due, _d, _s in ds.agreements)
-        or any(period.contains(due) for _c, _a, due, _d in ds.requests)
-    )
+def active_in(ds: Dataset, period: Period) -> list[int]:
+    """The cases open at some time in the period."""
+    return [
+        c.id for c in ds.cases if c.opened_on <= period.end and (c.closed_on is None or c.closed_on >= period.start)
+    ]
 
 
 @dataclass
@@ -319,29 +343,29 @@ class EmptyState:
     text: str
 
 
-def empty_state(ds: Dataset, period: Period, today: dt.date, scope_label: str) -> EmptyState | None:
-    """An explanation instead of a page of zeros when the period holds no data (or has not begun)."""
+def empty_state(
+    ds: Dataset, period: Period, today: dt.date, scope_label: str, publisher: Publisher
+) -> EmptyState | None:
+    """An explanation instead of a page of zeros or "< 5" marks: when the period has not begun, or when the
+    published number of cases active in it is below the threshold (decided on the published count, so that
+    the page itself tells no more than "< t")."""
     if period.start > today:
         return EmptyState(
             _("Die Periode %(period)s hat noch nicht begonnen.") % {"period": period.label},
             _("Kennzahlen entstehen aus erfassten Fällen. Wählen Sie die laufende oder eine vergangene Periode."),
         )
-    if period_has_data(ds, period):
+    active = publisher.count(active_in(ds, period))
+    if not active.small:
         return None
-    first = min((c.opened_on for c in ds.cases), default=None)
-    since = (
-        _("Der erste Fall in dieser Auswahl wurde am %(date)s eröffnet.") % {"date": first.strftime("%d.%m.%Y")}
-        if first
-        else _("In dieser Auswahl ist noch kein Fall erfasst.")
-    )
     return EmptyState(
-        _("Für %(period)s liegen keine Daten vor (%(scope)s).") % {"period": period.label, "scope": scope_label},
+        _("Für %(period)s gibt es zu wenige Fälle (%(count)s) in dieser Auswahl (%(scope)s).")
+        % {"period": period.label, "count": active.display, "scope": scope_label},
         _(
-            "In dieser Periode war kein iiz-Fall offen und es war nichts fällig. Eine Null wäre hier kein "
-            "Ergebnis, darum werden keine Kennzahlen gezeigt. %(since)s Wählen Sie eine andere Periode oder "
-            "einen weiteren Umfang."
+            "In dieser Periode waren weniger als %(t)s iiz-Fälle offen. So wenige Fälle würden Personen erkennbar "
+            "machen, und eine Null wäre kein Ergebnis: darum werden keine Kennzahlen gezeigt. Wählen Sie eine "
+            "längere Periode oder einen weiteren Umfang."
         )
-        % {"since": since},
+        % {"t": publisher.t},
     )
 
 
@@ -386,32 +410,10 @@ class BreakdownTable:
         return not self.rows
 
 
-def _cell(value: int | None, *, t: int, drill_url: str = "") -> Cell:
-    if value is None:
-        return Cell(None, HIDDEN, suppressed=True)
-    return Cell(float(value), count_format(value), drill_url=drill_url if value else "")
-
-
-def _columns_protected(grid: list[list[int]], width: int, t: int, protect: bool) -> list[list[int | None]]:
-    """Rows of counts with a totals row appended; columns are independent measures, protected one by one."""
-    height = len(grid)
-    result: list[list[int | None]] = [[0] * width for _ in range(height + 1)]
-    for column in range(width):
-        values = [row[column] for row in grid]
-        if protect:
-            # The column total is a headline figure elsewhere (new cases, open cases): keep it if possible.
-            protected = suppress(
-                Table(rows=[str(i) for i in range(height)], columns=["x"], cells=[[v] for v in values]),
-                t,
-                keep=[(height, 0), (height, 1)],
-            )
-            for r in range(height + 1):
-                result[r][column] = protected[r][0]
-        else:
-            for r in range(height):
-                result[r][column] = values[r]
-            result[height][column] = sum(values)
-    return result
+def _cell(count: Count, *, drill_url: str = "") -> Cell:
+    if count.small:
+        return Cell(None, count.display, suppressed=True)
+    return Cell(float(count.value), count.display, drill_url=drill_url if count.value else "")
 
 
 def cases_table(
@@ -420,8 +422,7 @@ def cases_table(
     dimension: str,
     labels: Labels,
     *,
-    protect: bool,
-    t: int,
+    publisher: Publisher,
     drill: Callable[[str, str, object], str] | None = None,
 ) -> BreakdownTable:
     """Open cases at the end of the period and new cases in it, per value of a dimension."""
@@ -430,26 +431,24 @@ def cases_table(
     keys = set(open_by) | set(new_by)
     if dimension == "level":
         keys |= {1, 2, 3}
+    empty = KpiValue(0)
     ordered = sorted(
-        (k for k in keys if dimension == "level" or (open_by.get(k, KpiValue(0)).n or new_by.get(k, KpiValue(0)).n)),
+        (k for k in keys if dimension == "level" or (open_by.get(k, empty).n or new_by.get(k, empty).n)),
         key=sort_key(dimension, labels),
     )
-    grid = [[open_by[k].n if k in open_by else 0, new_by[k].n if k in new_by else 0] for k in ordered]
-    protected = _columns_protected(grid, 2, t, protect)
     codes = ("open_cases", "new_cases")
-    rows = [
-        TableRow(
-            labels.of(dimension, key),
-            [_cell(protected[i][c], t=t, drill_url=drill(codes[c], dimension, key) if drill else "") for c in range(2)],
-            key=key,
-        )
-        for i, key in enumerate(ordered)
-    ]
+    columns = (open_by, new_by)
+    rows = []
+    for key in ordered:
+        cells = []
+        for code, by in zip(codes, columns, strict=True):
+            count = publisher.count(by.get(key, empty).records)
+            cells.append(_cell(count, drill_url=drill(code, dimension, key) if drill else ""))
+        rows.append(TableRow(labels.of(dimension, key), cells, key=key))
     multi = dimension == "life_situation"
-    total = TableRow(
-        _("Total Nennungen") if multi else _("Total"),
-        [_cell(protected[len(ordered)][c], t=t) for c in range(2)],
-    )
+    # The total counts every case once (mentions, for life situations): the same records as the headline.
+    totals = [publisher.count([r for key in ordered for r in by.get(key, empty).records]) for by in columns]
+    total = TableRow(_("Total Nennungen") if multi else _("Total"), [_cell(v) for v in totals])
     table = BreakdownTable(
         key=f"faelle-{dimension}",
         title=_("Offene und neue Fälle nach %(dimension)s") % {"dimension": dimension_title(dimension)},
@@ -464,97 +463,57 @@ def cases_table(
         if multi
         else "",
     )
-    table.chart = _table_chart(table, _("Fälle"), t=t)
+    table.chart = _table_chart(table, _("Fälle"))
     return table
 
 
+# The columns of the outcome tables: the one vocabulary of outcomes (``iiz.steering.kpis.OUTCOME_GROUPS``).
 OUTCOME_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
-    ("first_labour_market", (Outcome.FIRST_LABOUR_MARKET,)),
-    ("job_kept", (Outcome.JOB_KEPT,)),
-    ("training", (Outcome.TRAINING,)),
-    ("other", (Outcome.IV_MEASURE, Outcome.OTHER, "")),
-    ("dropped_out", (Outcome.DROPPED_OUT,)),
-    ("moved_away", (Outcome.MOVED_AWAY,)),
+    (group.code, tuple(sorted(group.outcomes))) for group in OUTCOME_GROUPS
 ]
 
 
-def _outcome_column_labels() -> list[str]:
-    return [
-        str(Outcome.FIRST_LABOUR_MARKET.label),
-        str(Outcome.JOB_KEPT.label),
-        str(Outcome.TRAINING.label),
-        _("Andere Lösung, IV-Massnahme"),
-        str(Outcome.DROPPED_OUT.label),
-        str(Outcome.MOVED_AWAY.label),
-    ]
-
-
 def _outcome_index(outcome: str) -> int:
-    for index, (_code, outcomes) in enumerate(OUTCOME_COLUMNS):
-        if outcome in outcomes:
-            return index
-    return 3
+    code = outcome_group(outcome)
+    return next(index for index, (column, _outcomes) in enumerate(OUTCOME_COLUMNS) if column == code)
 
 
 def outcomes_table(
-    ds: Dataset, period: Period, dimension: str, labels: Labels, *, protect: bool, t: int
+    ds: Dataset, period: Period, dimension: str, labels: Labels, *, publisher: Publisher
 ) -> BreakdownTable:
-    """Cases closed in the period by a dimension and outcome, with totals and the integration rate per row.
+    """Cases closed in the period by a dimension and outcome group, with totals and the integration rate per row.
 
-    The counts form one table with margins, so complementary suppression protects them together. The rate is
-    shown only where its numerator and denominator are both published: then it tells nothing new.
-
-    Protected, the table leaves closures by moving away out, as the integration rate does: then its totals
-    are exactly the rate's numerator and denominator, which the page publishes as a headline figure, and
-    suppression keeps them (a hidden total that the headline shows would protect nothing).
+    Each cell is published on its own; the rate is the integration rate of the row (the same figure as the
+    headline for the total row): integrations over closures without moving away, from published counts.
     """
-    columns = OUTCOME_COLUMNS[:-1] if protect else OUTCOME_COLUMNS
-    width = len(columns)
-    counts: dict[object, list[int]] = defaultdict(lambda: [0] * width)
-    for case in closed_in(ds, period):
+    width = len(OUTCOME_COLUMNS)
+    records: dict[object, list[list[int]]] = defaultdict(lambda: [[] for _i in range(width)])
+    members: dict[object, set[int]] = defaultdict(set)
+    closed = closed_in(ds, period)
+    for case in closed:
         index = _outcome_index(case.outcome)
-        if index >= width:
-            continue
         for key in dimension_keys(case, dimension, ds, period):
-            counts[key][index] += 1
-    ordered = sorted(counts, key=sort_key(dimension, labels))
-    grid = [counts[k] for k in ordered]
-    table_of_counts = Table(rows=[str(k) for k in ordered], columns=[c for c, _o in columns], cells=grid)
-    if protect:
-        totals = len(ordered)
-        protected = suppress(table_of_counts, t, keep=[(totals, 0), (totals, width)])
-    else:
-        protected = [list(row) for row in table_of_counts.with_totals()]
-    moved = width - 1 if not protect else None
+            records[key][index].append(case.id)
+            members[key].add(case.id)
+    ordered = sorted(records, key=sort_key(dimension, labels))
 
-    def rate(row: list[int | None]) -> Cell:
-        first, total = row[0], row[width]
-        moved_away = row[moved] if moved is not None else 0
-        if first is None or total is None or moved_away is None:
-            return Cell(None, HIDDEN if protect else "–", suppressed=protect)
-        denominator = total - moved_away
-        if denominator == 0:
-            return Cell(None, "–")
-        if protect and denominator < t:
-            return Cell(None, HIDDEN, suppressed=True)
-        return Cell(first / denominator, value_format(first / denominator, "share"))
+    def row_cells(columns: list[list[int]], ids: set[int]) -> list[Cell]:
+        cells = [_cell(publisher.count(column)) for column in columns]
+        cells.append(_cell(publisher.count([r for column in columns for r in column])))
+        rate = kpi_integration_rate(_closed_subset(ds, ids), period)
+        share = publisher.share(rate.numerator_records, rate.records)
+        if share.withheld:
+            cells.append(Cell(None, HIDDEN, suppressed=True))
+        elif share.value is None:
+            cells.append(Cell(None, "–"))
+        else:
+            cells.append(Cell(share.value, value_format(share.value, "share")))
+        return cells
 
-    rows = [
-        TableRow(
-            labels.of(dimension, key),
-            [_cell(v, t=t) for v in protected[i]] + [rate(protected[i])],
-            key=key,
-        )
-        for i, key in enumerate(ordered)
-    ]
+    rows = [TableRow(labels.of(dimension, key), row_cells(records[key], members[key]), key=key) for key in ordered]
     multi = dimension == "life_situation"
-    total_row: list[int | None] = protected[len(ordered)] if ordered else [0] * (width + 1)
-    note = (
-        _("Ohne Abschlüsse durch Wegzug, wie die Integrationsquote.")
-        if protect
-        else _("Die Integrationsquote zählt Wegzüge nicht mit.")
-    )
-    note += " " + _("Die Quote erscheint nur, wo Zähler und Nenner gezeigt werden.")
+    total_columns = [[r for key in ordered for r in records[key][i]] for i in range(width)]
+    note = _("Die Integrationsquote zählt Wegzüge nicht mit.")
     if multi:
         note += " " + _("Ein Fall mit mehreren Lebenssituationen zählt in jeder.")
     return BreakdownTable(
@@ -562,11 +521,10 @@ def outcomes_table(
         title=_("Abschlüsse nach %(dimension)s und Ergebnis") % {"dimension": dimension_title(dimension)},
         dimension=dimension,
         dimension_label=dimension_title(dimension),
-        columns=[*_outcome_column_labels()[:width], _("Total"), _("Integrationsquote erster Arbeitsmarkt")],
+        columns=[*_outcome_column_labels(), _("Total"), _("Integrationsquote erster Arbeitsmarkt")],
         rows=rows,
         total=TableRow(
-            _("Total Nennungen") if multi else _("Total"),
-            [_cell(v, t=t) for v in total_row] + [rate(total_row)],
+            _("Total Nennungen") if multi else _("Total"), row_cells(total_columns, {c.id for c in closed})
         )
         if ordered
         else None,
@@ -577,29 +535,24 @@ def outcomes_table(
     )
 
 
-def figures_align(figures: list[Figure], tables: Iterable[BreakdownTable]) -> list[Figure]:
-    """Hide a headline figure whose value a protected table had to hide as its total after all.
-
-    Tables keep the totals that the headlines publish wherever they can (``suppress(keep=...)``); where a total
-    was needed to protect a small cell, the headline gives way, or it would give the small cell away.
-    """
-    hide: set[str] = set()
-    for table in tables:
-        if table.total is None or table.multi_valued:
-            continue
-        cells = table.total.cells
-        if table.rate_column and (cells[0].suppressed or cells[-2].suppressed):
-            hide.add("integration_rate")
-        if table.key.startswith("faelle-") and cells[1].suppressed:
-            hide.add("new_cases")
-    for figure in figures:
-        if figure.code in hide and not figure.suppressed and not figure.empty:
-            figure.value, figure.display, figure.suppressed, figure.drill_url = None, HIDDEN, True, ""
-            figure.numerator = figure.denominator = None
-    return figures
+def _closed_subset(ds: Dataset, ids: set[int]) -> Dataset:
+    return Dataset(
+        cases=[c for c in ds.cases if c.id in ids],
+        level_changes={},
+        agreements=[],
+        requests=[],
+        consents=[],
+        registrations={},
+        case_openings={},
+        coordinators=ds.coordinators,
+    )
 
 
-def _table_chart(table: BreakdownTable, axis: str, *, t: int) -> str:
+def _outcome_column_labels() -> list[str]:
+    return [str(group.name) for group in OUTCOME_GROUPS]
+
+
+def _table_chart(table: BreakdownTable, axis: str) -> str:
     if not table.rows:
         return ""
     series = [
@@ -659,42 +612,18 @@ def trend_quarters(period: Period) -> list[Period]:
     return last.previous(TREND_QUARTERS)
 
 
-def trend_build(ds: Dataset, period: Period, *, protect: bool, t: int, codes: Iterable[str] = TREND_CODES) -> Trend:
-    """The KPIs for the last eight quarters up to the end of the period.
-
-    The quarters of a calendar year add up to the year, whose figures a year page publishes. So counts are
-    protected like a table per year, and a share hidden in one quarter is never the only hidden quarter of its
-    year: otherwise the year minus the other quarters would give it away.
-    """
+def trend_build(
+    ds: Dataset, period: Period, *, publisher: Publisher, codes: Iterable[str] = TREND_CODES
+) -> Trend:
+    """The KPIs for the last eight quarters up to the end of the period, published like the headline figures."""
     quarters = trend_quarters(period)
-    by_year: dict[int, list[int]] = defaultdict(list)
-    for index, q in enumerate(quarters):
-        by_year[q.start.year].append(index)
     lines = []
     for code in codes:
         kpi = KPI_BY_CODE[code]
-        values = [kpi_compute(code, ds, q) for q in quarters]
-        if kpi.unit == "count" and protect:
-            published: list[int | None] = [v.n for v in values]
-            for indices in by_year.values():
-                row = [values[i].n for i in indices]
-                protected = suppress(Table(rows=["y"], columns=[str(i) for i in indices], cells=[row]), t)[0]
-                for i, value in zip(indices, protected[:-1], strict=True):
-                    published[i] = value
-            cells = [_cell(v, t=t) for v in published]
-        else:
-            cells = []
-            for kpi_value in values:
-                figure = figure_build(kpi, kpi_value, protect=protect, t=t)
-                cells.append(Cell(figure.value, figure.display, suppressed=figure.suppressed))
-            if kpi.unit == "share" and protect:
-                for indices in by_year.values():
-                    if sum(1 for i in indices if cells[i].suppressed) != 1:
-                        continue
-                    others = [i for i in indices if not cells[i].suppressed and values[i].denominator]
-                    if others:
-                        partner = min(others, key=lambda i: (values[i].denominator or 0, i))
-                        cells[partner] = Cell(None, HIDDEN, suppressed=True)
+        cells = []
+        for quarter in quarters:
+            figure = figure_build(kpi, kpi_compute(code, ds, quarter), publisher=publisher)
+            cells.append(Cell(figure.value, figure.display, suppressed=figure.suppressed))
         line = TrendLine(kpi, cells)
         line.chart = charts.line_chart(
             title=_("%(name)s, letzte %(count)s Quartale") % {"name": kpi.name, "count": len(quarters)},

@@ -22,7 +22,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from iiz.cases.models import (
-    INTEGRATED_OUTCOMES,
     Agreement,
     AgreementStatus,
     Case,
@@ -132,6 +131,7 @@ class CaseRow:
     outcome_on: dt.date | None
     benefits_ended_on: dt.date | None
     previous_case_id: int | None
+    record_key: int = 0
     life_situations: set[str] = field(default_factory=set)
     life_situation_groups: set[str] = field(default_factory=set)
     first_level3_on: dt.date | None = None
@@ -160,12 +160,41 @@ class Dataset:
     agreements: list[tuple[int, dt.date, dt.date | None, str]]  # case, due, done, status
     requests: list[tuple[int, dt.date, dt.date, dt.date | None]]  # case, asked, due, answered
     consents: list[tuple[int, dt.date, dt.date | None]]  # client, recorded, revoked
-    returning_clients: dict[int, list[dt.date]]  # client -> dates of registrations or cases started
+    # client -> (institution kind, registered on, deregistered on) of every registration, in or out of scope
+    registrations: dict[int, list[tuple[str, dt.date, dt.date | None]]]
+    case_openings: dict[int, list[dt.date]]  # client -> the opening dates of all their cases
     coordinators: int
 
     @property
     def case_ids(self) -> set[int]:
         return {c.id for c in self.cases}
+
+    @property
+    def record_keys(self) -> dict[int, int]:
+        return {c.id: c.record_key for c in self.cases}
+
+    def first_case_of(self) -> dict[int, int]:
+        """client -> their first case in the dataset: the record a person's consents count as."""
+        first: dict[int, int] = {}
+        for case in sorted(self.cases, key=lambda c: c.id):
+            first.setdefault(case.client_id, case.id)
+        return first
+
+
+def dataset_subset(ds: Dataset, ids: set[int]) -> Dataset:
+    """The dataset of some of its cases (with their agreements, requests and persons' consents)."""
+    cases = [c for c in ds.cases if c.id in ids]
+    clients = {c.client_id for c in cases}
+    return Dataset(
+        cases=cases,
+        level_changes=ds.level_changes,
+        agreements=[a for a in ds.agreements if a[0] in ids],
+        requests=[r for r in ds.requests if r[0] in ids],
+        consents=[c for c in ds.consents if c[0] in clients],
+        registrations=ds.registrations,
+        case_openings=ds.case_openings,
+        coordinators=ds.coordinators,
+    )
 
 
 def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen, empty scope
@@ -199,6 +228,7 @@ def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen
         "outcome_on",
         "benefits_ended_on",
         "previous_case_id",
+        "record_key",
     ).distinct():
         rows[values["id"]] = CaseRow(
             id=values["id"],
@@ -214,6 +244,7 @@ def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen
             outcome_on=values["outcome_on"],
             benefits_ended_on=values["benefits_ended_on"],
             previous_case_id=values["previous_case_id"],
+            record_key=values["record_key"],
         )
     for case_id, code, group in Case.objects.filter(id__in=in_scope, screening__isnull=False).values_list(
         "id", "screening__life_situations__code", "screening__life_situations__group"
@@ -259,15 +290,16 @@ def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen
         if code and case_id in rows:
             rows[case_id].measure_services.add(code)
     client_ids = {r.client_id for r in rows.values()}
-    returning: dict[int, list[dt.date]] = defaultdict(list)
-    for client_id, registered_on in Registration.objects.filter(client_id__in=clients_in_scope).values_list(
-        "client_id", "registered_on"
-    ):
-        returning[client_id].append(registered_on)
+    registrations: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
+    for client_id, kind, registered_on, deregistered_on in Registration.objects.filter(
+        client_id__in=clients_in_scope
+    ).values_list("client_id", "institution__kind", "registered_on", "deregistered_on"):
+        registrations[client_id].append((kind, registered_on, deregistered_on))
+    openings: dict[int, list[dt.date]] = defaultdict(list)
     for client_id, opened_on in Case.objects.filter(client_id__in=clients_in_scope).values_list(
         "client_id", "opened_on"
     ):
-        returning[client_id].append(opened_on)
+        openings[client_id].append(opened_on)
     consents = Consent.objects.filter(client_id__in=clients_in_scope).values_list(
         "client_id", "recorded_at", "revoked_at"
     )
@@ -296,24 +328,31 @@ def dataset_load(*, scope: Scope = Scope()) -> Dataset:  # noqa: B008 - a frozen
             for client_id, recorded_at, revoked_at in consents
             if client_id in client_ids
         ],
-        returning_clients=dict(returning),
+        registrations=dict(registrations),
+        case_openings=dict(openings),
         coordinators=User.objects.filter(is_active=True, roles__role=Role.COORDINATOR).distinct().count(),
     )
 
 
-# ---------------------------------------------------------------------------------------------------------
 # Values and definitions
 # ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class KpiValue:
-    """A figure with what stands behind it. ``value`` is None when there is nothing to compute it from."""
+    """A figure with what stands behind it. ``value`` is None when there is nothing to compute it from.
+
+    ``records`` are the cases behind ``n`` (the counted records of a count, the denominator of a share, the
+    cases of a median), ``numerator_records`` those behind the numerator of a share. A case appears more than
+    once where it counts more than once (two agreements of one case). Publication works on these records.
+    """
 
     value: float | None
     numerator: int | None = None
     denominator: int | None = None
-    n: int = 0  # how many cases stand behind the figure
+    n: int = 0  # how many cases (or records) stand behind the figure
+    records: tuple[int, ...] = ()
+    numerator_records: tuple[int, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -329,25 +368,87 @@ class Kpi:
     unit: str  # count, share, days, ratio
     audience: str
     compute: Callable[[Dataset, Period], KpiValue]
-    # Counts of persons are protected by small-number suppression on strategic pages.
     counts_persons: bool = True
+    # A share over items (agreements, information requests) of which a case has many: its counts would tell
+    # the number of cases behind them (items come in bunches per case), so only the share itself is published.
+    counts_items: bool = False
 
 
-def _count(n: int) -> KpiValue:
-    return KpiValue(float(n), n=n)
+# ---------------------------------------------------------------------------------------------------------
+# One vocabulary of outcomes, used by the KPIs, the tables, the cost-benefit model and the analyses
+# ---------------------------------------------------------------------------------------------------------
+
+# Integration: into the first labour market, by a job found or a job kept. This is the measure of success.
+INTEGRATION = frozenset({Outcome.FIRST_LABOUR_MARKET, Outcome.JOB_KEPT})
+TRAINING = frozenset({Outcome.TRAINING})
+STABILISED = frozenset({Outcome.IV_MEASURE, Outcome.OTHER})
+DROPOUT = frozenset({Outcome.DROPPED_OUT})
+MOVED_AWAY = frozenset({Outcome.MOVED_AWAY})
 
 
-def _share(numerator: int, denominator: int) -> KpiValue:
-    if denominator == 0:
-        return KpiValue(None, numerator, denominator, 0)
-    return KpiValue(numerator / denominator, numerator, denominator, denominator)
+@dataclass(frozen=True)
+class OutcomeGroup:
+    code: str
+    name: str | Promise
+    outcomes: frozenset[str]
+    definition: str | Promise
 
 
-def _median_days(pairs: Iterable[tuple[dt.date | None, dt.date | None]]) -> KpiValue:
-    days = [(end - start).days for start, end in pairs if start is not None and end is not None and end >= start]
-    if not days:
+OUTCOME_GROUPS: list[OutcomeGroup] = [
+    OutcomeGroup(
+        "integration",
+        _("Integration"),
+        INTEGRATION,
+        _("Abschluss mit einer Stelle im ersten Arbeitsmarkt: Stelle gefunden oder Arbeitsplatz erhalten."),
+    ),
+    OutcomeGroup("training", _("Ausbildung"), TRAINING, _("Abschluss mit einer begonnenen Lehre oder Ausbildung.")),
+    OutcomeGroup(
+        "stabilised",
+        _("Stabilisiert"),
+        STABILISED,
+        _("Abschluss mit einer IV-Massnahme oder einer anderen Lösung, ohne Stelle im ersten Arbeitsmarkt."),
+    ),
+    OutcomeGroup("dropout", _("Abbruch"), DROPOUT, _("Die Person hat die Zusammenarbeit beendet.")),
+    OutcomeGroup(
+        "moved_away",
+        _("Wegzug"),
+        MOVED_AWAY,
+        _("Wegzug aus dem Kanton: zählt weder für noch gegen die Integration."),
+    ),
+]
+
+
+def outcome_group(outcome: str) -> str:
+    """The group of an outcome; a closure without a recorded outcome counts as stabilised ("other")."""
+    for group in OUTCOME_GROUPS:
+        if outcome in group.outcomes:
+            return group.code
+    return "stabilised"
+
+
+def _count(records: Iterable[int]) -> KpiValue:
+    records = tuple(records)
+    return KpiValue(float(len(records)), n=len(records), records=records)
+
+
+def _share(numerator: Iterable[int], denominator: Iterable[int]) -> KpiValue:
+    above, below = tuple(denominator), tuple(numerator)
+    if not above:
+        return KpiValue(None, len(below), 0, 0, records=(), numerator_records=below)
+    return KpiValue(len(below) / len(above), len(below), len(above), len(above), records=above, numerator_records=below)
+
+
+def _median_days(triples: Iterable[tuple[int, dt.date | None, dt.date | None]]) -> KpiValue:
+    pairs = [
+        (case_id, (end - start).days)
+        for case_id, start, end in triples
+        if start is not None and end is not None and end >= start
+    ]
+    if not pairs:
         return KpiValue(None, n=0)
-    return KpiValue(float(statistics.median(days)), n=len(days))
+    return KpiValue(
+        float(statistics.median(days for _id, days in pairs)), n=len(pairs), records=tuple(i for i, _d in pairs)
+    )
 
 
 def closed_in(ds: Dataset, period: Period) -> list[CaseRow]:
@@ -355,112 +456,145 @@ def closed_in(ds: Dataset, period: Period) -> list[CaseRow]:
 
 
 def kpi_open_cases(ds: Dataset, period: Period) -> KpiValue:
-    return _count(sum(1 for c in ds.cases if c.open_on(period.end)))
+    return _count(c.id for c in ds.cases if c.open_on(period.end))
 
 
 def kpi_new_cases(ds: Dataset, period: Period) -> KpiValue:
-    return _count(sum(1 for c in ds.cases if period.contains(c.opened_on)))
+    return _count(c.id for c in ds.cases if period.contains(c.opened_on))
 
 
 def kpi_days_detection_to_opening(ds: Dataset, period: Period) -> KpiValue:
-    return _median_days((c.detected_on, c.opened_on) for c in ds.cases if period.contains(c.opened_on))
+    return _median_days((c.id, c.detected_on, c.opened_on) for c in ds.cases if period.contains(c.opened_on))
 
 
 def kpi_days_to_level3(ds: Dataset, period: Period) -> KpiValue:
-    return _median_days((c.opened_on, c.first_level3_on) for c in ds.cases if period.contains(c.first_level3_on))
+    return _median_days(
+        (c.id, c.opened_on, c.first_level3_on) for c in ds.cases if period.contains(c.first_level3_on)
+    )
 
 
 def kpi_days_to_plan(ds: Dataset, period: Period) -> KpiValue:
     return _median_days(
-        (c.opened_on, c.first_plan_agreed_on) for c in ds.cases if period.contains(c.first_plan_agreed_on)
+        (c.id, c.opened_on, c.first_plan_agreed_on) for c in ds.cases if period.contains(c.first_plan_agreed_on)
     )
+
+
+def kpi_days_to_closure(ds: Dataset, period: Period) -> KpiValue:
+    return _median_days((c.id, c.opened_on, c.closed_on) for c in closed_in(ds, period))
 
 
 def kpi_agreements_on_time(ds: Dataset, period: Period) -> KpiValue:
-    # An open agreement whose date has not passed yet is undecided: in the running quarter it would
-    # otherwise count as late before it is late.
+    # An agreement is decided once it is done or its date has passed: open and lapsed ("hinfällig") agreements
+    # whose date has passed count as not on time. An open one whose date is still ahead is undecided (in the
+    # running quarter it would otherwise count as late before it is late), and so is one dropped before its date.
     today = timezone.localdate()
-    due = [
-        a
-        for a in ds.agreements
-        if period.contains(a[1]) and a[3] != AgreementStatus.DROPPED and (a[3] == AgreementStatus.DONE or a[1] < today)
+    due = [a for a in ds.agreements if period.contains(a[1]) and (a[3] == AgreementStatus.DONE or a[1] < today)]
+    on_time = [
+        case_id
+        for case_id, due_on, done_on, status in due
+        if status == AgreementStatus.DONE and done_on and done_on <= due_on
     ]
-    on_time = sum(
-        1 for _case, due_on, done_on, status in due if status == AgreementStatus.DONE and done_on and done_on <= due_on
-    )
-    return _share(on_time, len(due))
+    return _share(on_time, [a[0] for a in due])
 
 
 def _countable_closures(ds: Dataset, period: Period) -> list[CaseRow]:
     # Moving away ends the canton's responsibility; such cases count neither for nor against integration.
-    return [c for c in closed_in(ds, period) if c.outcome != Outcome.MOVED_AWAY]
+    return [c for c in closed_in(ds, period) if c.outcome not in MOVED_AWAY]
 
 
 def kpi_integration_rate(ds: Dataset, period: Period) -> KpiValue:
     closed = _countable_closures(ds, period)
-    return _share(sum(1 for c in closed if c.outcome == Outcome.FIRST_LABOUR_MARKET), len(closed))
+    return _share((c.id for c in closed if c.outcome in INTEGRATION), (c.id for c in closed))
 
 
 def kpi_job_retention_rate(ds: Dataset, period: Period) -> KpiValue:
     at_risk = [c for c in _countable_closures(ds, period) if LifeSituationGroup.JOB_AT_RISK in c.life_situation_groups]
-    return _share(sum(1 for c in at_risk if c.outcome == Outcome.JOB_KEPT), len(at_risk))
+    return _share((c.id for c in at_risk if c.outcome == Outcome.JOB_KEPT), (c.id for c in at_risk))
 
 
 def _confirmed(months: int) -> Callable[[Dataset, Period], KpiValue]:
     def compute(ds: Dataset, period: Period) -> KpiValue:
-        integrated = [c for c in closed_in(ds, period) if c.outcome in INTEGRATED_OUTCOMES and months in c.follow_ups]
-        still = sum(1 for c in integrated if c.follow_ups[months] == FollowUpStatus.STILL_INTEGRATED)
-        return _share(still, len(integrated))
+        integrated = [c for c in closed_in(ds, period) if c.outcome in INTEGRATION and months in c.follow_ups]
+        still = [c.id for c in integrated if c.follow_ups[months] == FollowUpStatus.STILL_INTEGRATED]
+        return _share(still, (c.id for c in integrated))
 
     return compute
 
 
 def kpi_benefit_duration(ds: Dataset, period: Period) -> KpiValue:
-    return _median_days((c.opened_on, c.benefits_ended_on) for c in closed_in(ds, period))
+    return _median_days((c.id, c.opened_on, c.benefits_ended_on) for c in closed_in(ds, period))
 
 
-def _came_back_within(ds: Dataset, case: CaseRow, months: int) -> bool:
-    assert case.closed_on is not None  # noqa: S101 - only closed cases are asked
-    until = case.closed_on + relativedelta(months=months)
-    if any(status == FollowUpStatus.BACK_WITH_PARTNER for m, status in case.follow_ups.items() if m <= months):
+REENTRY_MONTHS = 12
+
+
+def reentered(ds: Dataset, case: CaseRow, months: int = REENTRY_MONTHS) -> bool:
+    """Whether the person of a closed case came back within ``months``: a new iiz case, or a new registration
+    with an institution of a kind they were registered with before the closure (back on the same benefit)."""
+    closed_on = case.closed_on
+    if closed_on is None:
+        return False
+    until = closed_on + relativedelta(months=months)
+    if any(closed_on < day <= until for day in ds.case_openings.get(case.client_id, [])):
         return True
-    return any(case.closed_on < day <= until for day in ds.returning_clients.get(case.client_id, []))
+    registrations = ds.registrations.get(case.client_id, [])
+    before = {kind for kind, registered_on, _end in registrations if registered_on <= closed_on}
+    return any(closed_on < registered_on <= until and kind in before for kind, registered_on, _end in registrations)
+
+
+def revolving_door_observable(case: CaseRow, today: dt.date, months: int = REENTRY_MONTHS) -> bool:
+    """An integrated closure whose ``months`` are over: only then can it be told whether the person came back."""
+    return (
+        case.closed_on is not None
+        and case.outcome in INTEGRATION
+        and case.closed_on + relativedelta(months=months) <= today
+    )
 
 
 def kpi_revolving_door(ds: Dataset, period: Period) -> KpiValue:
-    # Cases closed in the period whose 12 months are over (or that already came back) are observable.
     today = timezone.localdate()
-    observable = []
-    for case in closed_in(ds, period):
-        if case.closed_on is None:
-            continue
-        back = _came_back_within(ds, case, 12)
-        if back or case.closed_on + relativedelta(months=12) <= today:
-            observable.append(back)
-    return _share(sum(observable), len(observable))
+    observable = [c for c in closed_in(ds, period) if revolving_door_observable(c, today)]
+    return _share((c.id for c in observable if reentered(ds, c)), (c.id for c in observable))
 
 
 def kpi_caseload_per_coordinator(ds: Dataset, period: Period) -> KpiValue:
-    with_coordinator = sum(1 for c in ds.cases if c.open_on(period.end) and c.coordinator_ids)
+    with_coordinator = tuple(c.id for c in ds.cases if c.open_on(period.end) and c.coordinator_ids)
+    n = len(with_coordinator)
     if ds.coordinators == 0:
-        return KpiValue(None, with_coordinator, 0, with_coordinator)
-    return KpiValue(with_coordinator / ds.coordinators, with_coordinator, ds.coordinators, with_coordinator)
+        return KpiValue(None, n, 0, n, records=with_coordinator, numerator_records=with_coordinator)
+    return KpiValue(
+        n / ds.coordinators, n, ds.coordinators, n, records=with_coordinator, numerator_records=with_coordinator
+    )
+
+
+def _consents(ds: Dataset, period: Period, *, revoked: bool) -> KpiValue:
+    # Persons, not consent versions: a person who amends a consent twice is one person.
+    first = ds.first_case_of()
+    return _count(
+        sorted(
+            {
+                first[client]
+                for client, recorded, revoked_on in ds.consents
+                if client in first and period.contains(revoked_on if revoked else recorded)
+            }
+        )
+    )
 
 
 def kpi_consents_given(ds: Dataset, period: Period) -> KpiValue:
-    return _count(sum(1 for _client, recorded, _revoked in ds.consents if period.contains(recorded)))
+    return _consents(ds, period, revoked=False)
 
 
 def kpi_consents_revoked(ds: Dataset, period: Period) -> KpiValue:
-    return _count(sum(1 for _client, _recorded, revoked in ds.consents if period.contains(revoked)))
+    return _consents(ds, period, revoked=True)
 
 
 def kpi_requests_in_time(ds: Dataset, period: Period) -> KpiValue:
     # As with agreements, an unanswered request whose deadline has not passed yet is left out.
     today = timezone.localdate()
     due = [r for r in ds.requests if period.contains(r[2]) and (r[3] is not None or r[2] < today)]
-    answered = sum(1 for _case, _asked, due_on, answered_on in due if answered_on and answered_on <= due_on)
-    return _share(answered, len(due))
+    answered = [case_id for case_id, _asked, due_on, answered_on in due if answered_on and answered_on <= due_on]
+    return _share(answered, [r[0] for r in due])
 
 
 KPIS: list[Kpi] = [
@@ -517,19 +651,23 @@ KPIS: list[Kpi] = [
         _("Vereinbarungen termingerecht erledigt"),
         _("Anteil der in der Periode fälligen Vereinbarungen, die bis zum Termin erledigt wurden."),
         _(
-            "erledigt bis Termin / fällig in der Periode (ohne hinfällige und ohne offene, deren Termin noch nicht "
-            "vorbei ist)"
+            "erledigt bis Termin / fällig in der Periode; offene und hinfällige Vereinbarungen, deren Termin vorbei "
+            "ist, zählen als nicht termingerecht (offene mit Termin in der Zukunft zählen noch nicht)"
         ),
         "share",
         OPERATIONAL,
         kpi_agreements_on_time,
         counts_persons=False,
+        counts_items=True,
     ),
     Kpi(
         "integration_rate",
         _("Integrationsquote erster Arbeitsmarkt"),
-        _("Anteil der abgeschlossenen Fälle mit einer Stelle im ersten Arbeitsmarkt."),
-        _("Abschlüsse mit Ergebnis «Stelle im ersten Arbeitsmarkt» / Abschlüsse in der Periode (ohne Wegzug)"),
+        _("Anteil der abgeschlossenen Fälle mit Integration: Stelle im ersten Arbeitsmarkt gefunden oder erhalten."),
+        _(
+            "Abschlüsse «Integration» (Stelle im ersten Arbeitsmarkt oder Arbeitsplatz erhalten) / Abschlüsse in "
+            "der Periode (ohne Wegzug)"
+        ),
         "share",
         STRATEGIC,
         kpi_integration_rate,
@@ -549,8 +687,8 @@ KPIS: list[Kpi] = [
     Kpi(
         "confirmed_6m",
         _("Nach 6 Monaten bestätigt"),
-        _("Anteil der integriert abgeschlossenen Fälle, die nach 6 Monaten weiterhin integriert sind."),
-        _("Nachbefragung 6 Monate «weiterhin integriert» / integrierte Abschlüsse mit erfasster Nachbefragung"),
+        _("Anteil der Abschlüsse mit Integration, die nach 6 Monaten weiterhin integriert sind."),
+        _("Nachbefragung 6 Monate «weiterhin integriert» / Abschlüsse «Integration» mit erfasster Nachbefragung"),
         "share",
         STRATEGIC,
         _confirmed(6),
@@ -558,8 +696,8 @@ KPIS: list[Kpi] = [
     Kpi(
         "confirmed_12m",
         _("Nach 12 Monaten bestätigt"),
-        _("Anteil der integriert abgeschlossenen Fälle, die nach 12 Monaten weiterhin integriert sind."),
-        _("Nachbefragung 12 Monate «weiterhin integriert» / integrierte Abschlüsse mit erfasster Nachbefragung"),
+        _("Anteil der Abschlüsse mit Integration, die nach 12 Monaten weiterhin integriert sind."),
+        _("Nachbefragung 12 Monate «weiterhin integriert» / Abschlüsse «Integration» mit erfasster Nachbefragung"),
         "share",
         STRATEGIC,
         _confirmed(12),
@@ -575,12 +713,26 @@ KPIS: list[Kpi] = [
         counts_persons=False,
     ),
     Kpi(
+        "days_to_closure",
+        _("Dauer bis Abschluss"),
+        _("Zeit von der Fall-Eröffnung bis zum Abschluss (Median, mit der Zahl der Fälle)."),
+        _("Median der Tage von der Eröffnung bis zum Abschluss, über die in der Periode abgeschlossenen Fälle"),
+        "days",
+        STRATEGIC,
+        kpi_days_to_closure,
+        counts_persons=False,
+    ),
+    Kpi(
         "revolving_door",
         _("Drehtürquote"),
-        _("Anteil der abgeschlossenen Fälle, deren Person innert 12 Monaten wieder bei einer Partnerinstitution ist."),
         _(
-            "Fälle mit neuer Anmeldung, neuem Fall oder Nachbefragung «wieder bei einer Partnerinstitution» innert "
-            "12 Monaten / beobachtbare Abschlüsse der Periode"
+            "Anteil der Abschlüsse mit Integration, deren Person innert 12 Monaten zurückkommt: mit einem neuen "
+            "iiz-Fall oder einer neuen Anmeldung bei einer Institution derselben Art wie vor dem Abschluss (wieder "
+            "dieselbe Leistung). Gezählt werden nur Abschlüsse, deren 12 Monate vorbei sind."
+        ),
+        _(
+            "Abschlüsse «Integration» der Periode mit neuem iiz-Fall oder neuer Anmeldung derselben Art innert 12 "
+            "Monaten / Abschlüsse «Integration» der Periode, deren 12 Monate vorbei sind"
         ),
         "share",
         STRATEGIC,
@@ -599,8 +751,8 @@ KPIS: list[Kpi] = [
     Kpi(
         "consents_given",
         _("Erteilte Einwilligungen"),
-        _("In der Periode erfasste Einwilligungen (alle Versionen) von Personen mit einem iiz-Fall im Umfang."),
-        _("Anzahl erfasster Einwilligungen in der Periode"),
+        _("Personen mit einem iiz-Fall im Umfang, die in der Periode eine Einwilligung erteilt haben."),
+        _("Anzahl Personen mit einer in der Periode erfassten Einwilligung (auch Änderungen)"),
         "count",
         OPERATIONAL,
         kpi_consents_given,
@@ -608,8 +760,8 @@ KPIS: list[Kpi] = [
     Kpi(
         "consents_revoked",
         _("Widerrufene Einwilligungen"),
-        _("In der Periode widerrufene Einwilligungen von Personen mit einem iiz-Fall im Umfang."),
-        _("Anzahl Widerrufe in der Periode"),
+        _("Personen mit einem iiz-Fall im Umfang, die in der Periode eine Einwilligung widerrufen haben."),
+        _("Anzahl Personen mit einem Widerruf in der Periode"),
         "count",
         OPERATIONAL,
         kpi_consents_revoked,
@@ -623,6 +775,7 @@ KPIS: list[Kpi] = [
         OPERATIONAL,
         kpi_requests_in_time,
         counts_persons=False,
+        counts_items=True,
     ),
 ]
 KPI_BY_CODE = {kpi.code: kpi for kpi in KPIS}
@@ -658,22 +811,8 @@ def kpi_breakdown(code: str, ds: Dataset, period: Period, dimension: str) -> dic
     """The KPI per value of a dimension, computed on the subset of cases of each value."""
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
-    groups: dict[object, list[CaseRow]] = defaultdict(list)
+    groups: dict[object, set[int]] = defaultdict(set)
     for case in ds.cases:
         for key in _keys(case, dimension, ds, period):
-            groups[key].append(case)
-    result = {}
-    for key, cases in groups.items():
-        ids = {c.id for c in cases}
-        clients = {c.client_id for c in cases}
-        subset = Dataset(
-            cases=cases,
-            level_changes=ds.level_changes,
-            agreements=[a for a in ds.agreements if a[0] in ids],
-            requests=[r for r in ds.requests if r[0] in ids],
-            consents=[c for c in ds.consents if c[0] in clients],
-            returning_clients=ds.returning_clients,
-            coordinators=ds.coordinators,
-        )
-        result[key] = kpi_compute(code, subset, period)
-    return result
+            groups[key].add(case.id)
+    return {key: kpi_compute(code, dataset_subset(ds, ids), period) for key, ids in groups.items()}

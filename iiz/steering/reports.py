@@ -5,8 +5,8 @@ the outbox (handed to a worker after the commit); ``report_generate`` (run by th
 demo) builds it, updating the progress as it goes, and does nothing for a report that is already done. The
 command ``steering_report`` builds the same files without storing a report.
 
-Strategic reports apply the same small-number protection as the strategic pages; operational reports, read
-by the operating committee and the coordinators, show the counts as they are.
+Reports publish every count through ``iiz.steering.publication`` like the pages; a report is read by everyone
+of its audience, so none of its figures is exact for a single reader.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from iiz.outbox.services import outbox_enqueue
-from iiz.steering.costbenefit import cost_benefit_compute
+from iiz.steering.costbenefit import cost_benefit_published
 from iiz.steering.figures import (
     HIDDEN,
     BreakdownTable,
@@ -38,7 +38,6 @@ from iiz.steering.figures import (
     Trend,
     cases_table,
     empty_state,
-    figures_align,
     figures_build,
     outcomes_table,
     threshold,
@@ -46,6 +45,7 @@ from iiz.steering.figures import (
 )
 from iiz.steering.kpis import DIMENSIONS, STRATEGIC, Period, Scope, dataset_load, kpis_for
 from iiz.steering.models import ReportFormat, ReportStatus, SteeringReport
+from iiz.steering.publication import Publisher, Reader, method_note
 from iiz.steering.selectors import report_audiences_for, scope_from_json, scope_to_json
 
 if TYPE_CHECKING:
@@ -89,58 +89,43 @@ def _chf(amount: Decimal) -> str:
     return f"CHF {number_format(round(amount), 0, force_grouping=True)}"
 
 
-def cost_benefit_summary(period: Period, *, protect: bool, t: int) -> CostBenefitSummary:
-    """The cost-benefit model for the period (whole canton), protected like the other strategic figures.
-
-    The savings are a sum of per-benefit counts times known parameters, so they would give away a small
-    count: where a count is suppressed, the savings, the net result and the break-even are withheld too.
-    """
-    cb = cost_benefit_compute(period=period)
+def cost_benefit_summary(period: Period, *, publisher: Publisher) -> CostBenefitSummary:
+    """The cost-benefit model for the period (whole canton), as the cost-benefit page publishes it."""
+    cb = cost_benefit_published(period=period, publisher=publisher)
     counts = [
-        (_("Integrationen (erster Arbeitsmarkt oder Stelle erhalten)"), cb.integrations),
+        (_("Integrationen (Stelle im ersten Arbeitsmarkt gefunden oder erhalten)"), cb.integrations),
         (_("davon mit ALV-Taggeldern"), cb.with_alv),
         (_("davon mit Sozialhilfe"), cb.with_sa),
         (_("davon mit IV-Rente"), cb.with_iv),
     ]
-    hidden_counts = protect and any(0 < n < t for _label, n in counts)
-    lines = []
-    for label, n in counts:
-        small = protect and 0 < n < t
-        lines.append(
-            CostBenefitLine(label, f"< {t}" if small else number_format(n, 0), None if small else float(n), small)
-        )
-    money = [
-        (_("Vermiedene Leistungen"), cb.savings, True),
-        (_("Betriebskosten (Personal, Geschäftsstelle, gemeinsames Budget)"), cb.running_costs, False),
-        (_("Netto (Einsparungen minus Kosten)"), cb.net, True),
-    ]
-    for label, amount, depends in money:
-        withheld = hidden_counts and depends
-        lines.append(
-            CostBenefitLine(
-                label, HIDDEN if withheld else _chf(amount), None if withheld else float(amount), withheld, "chf"
-            )
-        )
-    withheld = hidden_counts and cb.integrations > 0
+    lines = [CostBenefitLine(label, n.display, None if n.small else float(n.value), n.small) for label, n in counts]
+    for label, amount in [
+        (_("Vermiedene Leistungen"), cb.savings),
+        (_("Betriebskosten (Personal, Geschäftsstelle, gemeinsames Budget)"), cb.model.running_costs),
+        (_("Netto (Einsparungen minus Kosten)"), cb.net),
+    ]:
+        if amount is None:
+            lines.append(CostBenefitLine(label, HIDDEN, None, True, "chf"))
+        else:
+            lines.append(CostBenefitLine(label, _chf(amount), float(amount), False, "chf"))
     lines.append(
         CostBenefitLine(
             _("Break-even: Integrationen pro Jahr"),
-            HIDDEN
-            if withheld
-            else (number_format(cb.break_even_per_year, 1) if cb.break_even_per_year is not None else "–"),
-            None if withheld or cb.break_even_per_year is None else float(cb.break_even_per_year),
-            withheld,
+            number_format(cb.break_even, 1) if cb.break_even is not None else "–",
+            None if cb.break_even is None else float(cb.break_even),
+            False,
             "ratio",
         )
     )
     note = _(
-        "Kosten-Nutzen-Rechnung für den ganzen Kanton, unabhängig vom gewählten Umfang; Annahmen und Quellen "
-        "auf der Seite Kosten-Nutzen."
+        "Kosten-Nutzen-Rechnung für den ganzen Kanton, unabhängig vom gewählten Umfang; Annahmen, Quellen und "
+        "die Herleitung des Break-even auf der Seite Kosten-Nutzen."
     )
-    if hidden_counts:
+    if cb.suppressed:
         note += " " + _(
-            "Einsparungen und Netto werden nicht gezeigt, weil sie die unterdrückten kleinen Zahlen verraten würden."
-        )
+            "Beträge, die eine als «< %(t)s» ausgewiesene Zahl verraten würden, stehen als «X»; der Break-even "
+            "beruht dann auf der Modellannahme je Integration."
+        ) % {"t": publisher.t}
     return CostBenefitSummary(lines, note)
 
 
@@ -160,6 +145,7 @@ class ReportData:
     tables: list[BreakdownTable]
     trend: Trend
     cost_benefit: CostBenefitSummary
+    method_note: str = ""
 
     @property
     def marker(self) -> str:
@@ -170,21 +156,20 @@ def report_data_build(
     *, period: Period, scope: Scope, audience: str, today: dt.date | None = None, progress: Progress = _no_progress
 ) -> ReportData:
     today = today or timezone.localdate()
-    protect = audience == STRATEGIC
     t = threshold()
     ds = dataset_load(scope=scope)
+    # A report is read by everyone of its audience: no figure in it is exact for one reader.
+    publisher = Publisher(Reader.anyone(), keys=ds.record_keys)
     labels = Labels.load()
     progress(20)
-    figures = figures_build(ds, period, kpis_for(audience), protect=protect, t=t)
+    figures = figures_build(ds, period, kpis_for(audience), publisher=publisher)
     progress(35)
     tables: list[BreakdownTable] = []
     for dimension in DIMENSIONS:
-        tables.append(cases_table(ds, period, dimension, labels, protect=protect, t=t))
-        tables.append(outcomes_table(ds, period, dimension, labels, protect=protect, t=t))
-    if protect:
-        figures = figures_align(figures, tables)
+        tables.append(cases_table(ds, period, dimension, labels, publisher=publisher))
+        tables.append(outcomes_table(ds, period, dimension, labels, publisher=publisher))
     progress(50)
-    trend = trend_build(ds, period, protect=protect, t=t)
+    trend = trend_build(ds, period, publisher=publisher)
     progress(60)
     scope_label = labels.scope_label(scope)
     kind = _("Jahresbericht") if len(period.label) == 4 else _("Quartalsbericht")
@@ -197,12 +182,13 @@ def report_data_build(
         audience_label=audience_label(audience),
         generated_at=timezone.localtime(),
         threshold=t,
-        protect=protect,
-        empty=empty_state(ds, period, today, scope_label),
+        protect=True,
+        empty=empty_state(ds, period, today, scope_label, publisher),
         figures=figures,
         tables=tables,
         trend=trend,
-        cost_benefit=cost_benefit_summary(period, protect=protect, t=t),
+        cost_benefit=cost_benefit_summary(period, publisher=publisher),
+        method_note=method_note(t),
     )
 
 
@@ -286,7 +272,7 @@ def report_render_xlsx(data: ReportData) -> bytes:
                 figure.name,
                 _xlsx_value(figure.value, figure.suppressed, figure.display, figure.unit),
                 figure.unit_label,
-                figure.n_display.replace(" ", "") if figure.n_display.startswith("<") else figure.n,
+                figure.n if figure.n_published is not None else figure.n_display.replace(" ", ""),
                 figure.numerator if figure.numerator is not None else (HIDDEN if figure.suppressed else ""),
                 figure.denominator if figure.denominator is not None else (HIDDEN if figure.suppressed else ""),
                 figure.definition,
@@ -357,15 +343,8 @@ def report_render_xlsx(data: ReportData) -> bytes:
         (_("Zielgruppe"), data.audience_label),
         (_("Erstellt am"), timezone.localtime(data.generated_at).replace(tzinfo=None)),
         (
-            _("Kleine Zahlen"),
-            _(
-                "Einzelne Zahlen von weniger als %(t)s Personen stehen als «%(marker)s». In Tabellen steht "
-                "«%(hidden)s» für jede unterdrückte Zelle: kleine Zahlen und die Zellen, die zu ihrem Schutz "
-                "ebenfalls fehlen."
-            )
-            % {"t": data.threshold, "marker": data.marker, "hidden": HIDDEN}
-            if data.protect
-            else _("Operativer Bericht: Zahlen ungekürzt, nur für den Operativen Ausschuss und die Koordination."),
+            _("Schutz der Personen"),
+            data.method_note,
         ),
     ]:
         about.append([label, value])

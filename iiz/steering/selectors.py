@@ -3,37 +3,34 @@
 The figures, tables and trends themselves are built in ``iiz.steering.figures``. Everything here starts from
 one ``dataset_load`` of the KPI catalogue plus a fixed handful of grouped queries,
 so a dashboard costs the same number of queries whatever the number of cases. Who may see what is decided in
-``iiz.access``; this module only applies small-number suppression where the caller asks for it (strategic
-pages and reports) and restricts drill-down lists to the cases the user may see.
+``iiz.access``; what a count shows the reader is decided in ``iiz.steering.publication``; this module
+restricts drill-down lists to the cases the user may see.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from iiz import access
 from iiz.cases.models import (
-    INTEGRATED_OUTCOMES,
     Agreement,
     AgreementStatus,
     Case,
     CaseParticipant,
     CaseStatus,
-    FollowUpStatus,
     InformationRequest,
     Level,
-    LifeSituationGroup,
     Measure,
     MeasureStatus,
-    Outcome,
     PlanStatus,
 )
 from iiz.organisations.models import Role, User
@@ -47,11 +44,9 @@ from iiz.steering.figures import (
     TableRow,
     Trend,
     cases_table,
-    count_format,
     dimension_keys,
     dimension_title,
     empty_state,
-    figures_align,
     figures_build,
     outcomes_table,
     sort_key,
@@ -63,15 +58,15 @@ from iiz.steering.kpis import (
     KPI_BY_CODE,
     OPERATIONAL,
     STRATEGIC,
-    CaseRow,
     Dataset,
     Period,
     Scope,
-    closed_in,
     dataset_load,
+    kpi_compute,
     kpis_for,
 )
 from iiz.steering.models import SteeringReport
+from iiz.steering.publication import Count, Publisher, Reader, method_note
 
 DEFAULT_STUCK_DAYS = 90
 # Figures of work in progress (overdue items, stuck cases) that the drill-down also knows, beside the KPIs.
@@ -145,14 +140,18 @@ def scoped_cases(scope: Scope) -> QuerySet[Case]:
 class Workload:
     user_id: int
     name: str
-    open_cases: int
-    open_agreements: int
-    overdue_agreements: int
-    overdue_measures: int
+    open_cases: Count
+    open_agreements: Count
+    overdue_agreements: Count
+    overdue_measures: Count
 
 
-def coordinator_workloads(scope: Scope, today: dt.date) -> list[Workload]:
-    """Per active coordinator: open cases taken part in, open and overdue agreements, overdue measures (today)."""
+def coordinator_workloads(scope: Scope, today: dt.date, publisher: Publisher) -> list[Workload]:
+    """Per active coordinator: open cases taken part in, open and overdue agreements, overdue measures (today).
+
+    Each figure counts cases (an agreement or a measure counts as a record of its case) and is published like
+    every other count: exact only where the reader may see every case behind it.
+    """
     in_scope = scoped_cases(scope).values("id")
     people = list(
         User.objects.filter(is_active=True, roles__role=Role.COORDINATOR)
@@ -161,41 +160,39 @@ def coordinator_workloads(scope: Scope, today: dt.date) -> list[Workload]:
         .values_list("id", "first_name", "last_name", "username")
     )
     ids = [p[0] for p in people]
-    cases = dict(
+    cases: dict[int, list[int]] = defaultdict(list)
+    for user_id, case_id in (
         CaseParticipant.objects.filter(
             user_id__in=ids, left_on__isnull=True, case__status=CaseStatus.OPEN, case_id__in=in_scope
         )
         .order_by()
-        .values("user_id")
-        .annotate(n=Count("case_id", distinct=True))
-        .values_list("user_id", "n")
-    )
-    agreements = {
-        owner: (total, overdue)
-        for owner, total, overdue in Agreement.objects.filter(
-            owner_id__in=ids, status=AgreementStatus.OPEN, case__status=CaseStatus.OPEN, case_id__in=in_scope
+        .values_list("user_id", "case_id")
+        .distinct()
+    ):
+        cases[user_id].append(case_id)
+    agreements: dict[int, list[int]] = defaultdict(list)
+    overdue: dict[int, list[int]] = defaultdict(list)
+    for owner, case_id, due_on in Agreement.objects.filter(
+        owner_id__in=ids, status=AgreementStatus.OPEN, case__status=CaseStatus.OPEN, case_id__in=in_scope
+    ).values_list("owner_id", "case_id", "due_on"):
+        agreements[owner].append(case_id)
+        if due_on < today:
+            overdue[owner].append(case_id)
+    measures: dict[int, list[int]] = defaultdict(list)
+    for user_id, case_id in (
+        _overdue_measures(in_scope, today).filter(responsible_user_id__in=ids).values_list(
+            "responsible_user_id", "plan__case_id"
         )
-        .order_by()
-        .values("owner_id")
-        .annotate(total=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
-        .values_list("owner_id", "total", "overdue")
-    }
-    measures = dict(
-        _overdue_measures(in_scope, today)
-        .filter(responsible_user_id__in=ids)
-        .order_by()
-        .values("responsible_user_id")
-        .annotate(n=Count("id"))
-        .values_list("responsible_user_id", "n")
-    )
+    ):
+        measures[user_id].append(case_id)
     return [
         Workload(
             user_id=pk,
             name=f"{first} {last}".strip() or username,
-            open_cases=cases.get(pk, 0),
-            open_agreements=agreements.get(pk, (0, 0))[0],
-            overdue_agreements=agreements.get(pk, (0, 0))[1],
-            overdue_measures=measures.get(pk, 0),
+            open_cases=publisher.count(sorted(set(cases[pk]))),
+            open_agreements=publisher.count(sorted(set(agreements[pk]))),
+            overdue_agreements=publisher.count(sorted(set(overdue[pk]))),
+            overdue_measures=publisher.count(sorted(set(measures[pk]))),
         )
         for pk, first, last, username in people
     ]
@@ -246,61 +243,51 @@ def overdue_case_ids(kind: str, scope: Scope, today: dt.date, institution_id: in
 
 
 def overdue_table(
-    scope: Scope, today: dt.date, labels: Labels, *, drill: Callable[[str, str, object], str] | None = None
+    scope: Scope,
+    today: dt.date,
+    labels: Labels,
+    *,
+    publisher: Publisher,
+    drill: Callable[[str, str, object], str] | None = None,
 ) -> BreakdownTable:
     """Overdue agreements (by the owner's institution), measures and information requests (by the institution
-    responsible), in open cases, today."""
+    responsible), in open cases, today; each item counts as a record of its case."""
     in_scope = scoped_cases(scope).values("id")
-    columns: list[dict[object, int]] = [
-        dict(
-            _overdue_agreements(in_scope, today)
-            .order_by()
-            .values("owner__unit__institution_id")
-            .annotate(n=Count("id"))
-            .values_list("owner__unit__institution_id", "n")
-        ),
-        dict(
-            _overdue_measures(in_scope, today)
-            .order_by()
-            .values("responsible_institution_id")
-            .annotate(n=Count("id"))
-            .values_list("responsible_institution_id", "n")
-        ),
-        dict(
-            _overdue_requests(in_scope, today)
-            .order_by()
-            .values("to_institution_id")
-            .annotate(n=Count("id"))
-            .values_list("to_institution_id", "n")
-        ),
-    ]
+    columns: list[dict[object, list[int]]] = [defaultdict(list), defaultdict(list), defaultdict(list)]
+    for institution, case_id in _overdue_agreements(in_scope, today).values_list(
+        "owner__unit__institution_id", "case_id"
+    ):
+        columns[0][institution].append(case_id)
+    for institution, case_id in _overdue_measures(in_scope, today).values_list(
+        "responsible_institution_id", "plan__case_id"
+    ):
+        columns[1][institution].append(case_id)
+    for institution, case_id in _overdue_requests(in_scope, today).values_list("to_institution_id", "case_id"):
+        columns[2][institution].append(case_id)
     keys = sorted({k for column in columns for k in column}, key=sort_key("institution", labels))
     rows = []
     for key in keys:
         cells = []
         for index, column in enumerate(columns):
-            value = column.get(key, 0)
-            url = drill(OVERDUE_KINDS[index], "institution", key) if drill and value and key is not None else ""
-            cells.append(Cell(float(value), count_format(value), drill_url=url))
+            count = publisher.count(sorted(set(column.get(key, []))))
+            url = drill(OVERDUE_KINDS[index], "institution", key) if drill and key is not None else ""
+            cells.append(_cell(count, drill_url=url))
         rows.append(TableRow(labels.of("institution", key), cells, key=key))
-    totals = [sum(column.values()) for column in columns]
+    totals = [publisher.count(sorted({r for records in column.values() for r in records})) for column in columns]
     table = BreakdownTable(
         key="ueberfaellig",
-        title=_("Überfällige Aufgaben in offenen Fällen (Stand heute)"),
+        title=_("Offene Fälle mit überfälligen Aufgaben (Stand heute)"),
         dimension="institution",
         dimension_label=_("Institution"),
         columns=[_("Vereinbarungen"), _("Massnahmen"), _("Informationsanfragen")],
         rows=rows,
         total=TableRow(
             _("Total"),
-            [
-                Cell(float(v), count_format(v), drill_url=drill(OVERDUE_KINDS[i], "", None) if drill and v else "")
-                for i, v in enumerate(totals)
-            ],
+            [_cell(v, drill_url=drill(OVERDUE_KINDS[i], "", None) if drill else "") for i, v in enumerate(totals)],
         ),
         note=_(
-            "Vereinbarungen nach der Institution der zuständigen Person, Massnahmen nach der verantwortlichen "
-            "Institution, Informationsanfragen nach der angefragten Institution."
+            "Gezählt werden Fälle (nicht Aufgaben): Vereinbarungen nach der Institution der zuständigen Person, "
+            "Massnahmen nach der verantwortlichen Institution, Informationsanfragen nach der angefragten Institution."
         ),
     )
     if rows:
@@ -309,7 +296,9 @@ def overdue_table(
             description=str(table.note),
             categories=[r.label for r in rows],
             series=[
-                charts.Series(name, [charts.Point(r.cells[i].value, r.cells[i].display) for r in rows])
+                charts.Series(
+                    name, [charts.Point(r.cells[i].value, r.cells[i].display, r.cells[i].suppressed) for r in rows]
+                )
                 for i, name in enumerate(table.columns)
             ],
             value_axis_label=_("überfällige Aufgaben"),
@@ -338,85 +327,25 @@ def stuck_case_ids(ds: Dataset, today: dt.date, days: int) -> dict[int, set[int]
 
 
 def cases_behind(code: str, ds: Dataset, period: Period, today: dt.date) -> set[int]:
-    """The cases that stand behind a KPI's figure, selected by the same rules as the KPI itself.
-
-    For agreements and information requests these are the cases the items belong to; for consents, the
-    cases of the persons who gave or revoked them.
-    """
-    cases = ds.cases
-    if code == "open_cases":
-        return {c.id for c in cases if c.open_on(period.end)}
-    if code == "new_cases":
-        return {c.id for c in cases if period.contains(c.opened_on)}
-    if code == "days_detection_to_opening":
-        return {
-            c.id
-            for c in cases
-            if period.contains(c.opened_on) and c.detected_on is not None and c.opened_on >= c.detected_on
-        }
-    if code == "days_to_level3":
-        return {c.id for c in cases if period.contains(c.first_level3_on)}
-    if code == "days_to_plan":
-        return {c.id for c in cases if period.contains(c.first_plan_agreed_on)}
-    if code == "agreements_on_time":
-        return {
-            case_id
-            for case_id, due_on, _done, status in ds.agreements
-            if period.contains(due_on)
-            and status != AgreementStatus.DROPPED
-            and (status == AgreementStatus.DONE or due_on < today)
-        }
-    if code == "requests_in_time":
-        return {
-            case_id
-            for case_id, _asked, due_on, answered_on in ds.requests
-            if period.contains(due_on) and (answered_on is not None or due_on < today)
-        }
-    closed = [c for c in closed_in(ds, period) if c.outcome != Outcome.MOVED_AWAY]
-    if code == "integration_rate":
-        return {c.id for c in closed}
-    if code == "job_retention_rate":
-        return {c.id for c in closed if LifeSituationGroup.JOB_AT_RISK in c.life_situation_groups}
-    if code in ("confirmed_6m", "confirmed_12m"):
-        months = 6 if code == "confirmed_6m" else 12
-        return {c.id for c in closed_in(ds, period) if c.outcome in INTEGRATED_OUTCOMES and months in c.follow_ups}
-    if code == "benefit_duration":
-        return {
-            c.id
-            for c in closed_in(ds, period)
-            if c.benefits_ended_on is not None and c.benefits_ended_on >= c.opened_on
-        }
-    if code == "revolving_door":
-        return {c.id for c in closed_in(ds, period) if _observable(ds, c, today)}
-    if code == "caseload_per_coordinator":
-        return {c.id for c in cases if c.open_on(period.end) and c.coordinator_ids}
-    if code in ("consents_given", "consents_revoked"):
-        given = code == "consents_given"
-        clients = {
-            client for client, recorded, revoked in ds.consents if period.contains(recorded if given else revoked)
-        }
-        return {c.id for c in cases if c.client_id in clients}
-    raise ValueError(code)
-
-
-def _observable(ds: Dataset, case: CaseRow, today: dt.date) -> bool:
-    from dateutil.relativedelta import relativedelta
-
-    assert case.closed_on is not None  # noqa: S101 - only closed cases are asked
-    until = case.closed_on + relativedelta(months=12)
-    back = any(
-        status == FollowUpStatus.BACK_WITH_PARTNER for months, status in case.follow_ups.items() if months <= 12
-    ) or any(case.closed_on < day <= until for day in ds.returning_clients.get(case.client_id, []))
-    return back or until <= today
+    """The cases that stand behind a KPI's figure: the records the KPI itself counts (its denominator and
+    numerator for a share). For agreements and information requests these are the cases the items belong
+    to; for consents, the cases of the persons who gave or revoked them."""
+    if code not in KPI_BY_CODE:
+        raise ValueError(code)
+    value = kpi_compute(code, ds, period)
+    return set(value.records) | set(value.numerator_records)
 
 
 @dataclass
 class DrillDown:
     title: str
-    behind: int
+    behind: Count  # the published count of the cases behind the figure, as the figure shows it
     cases: list[Case]
-    hidden: int
     description: str = ""
+
+    @property
+    def all_visible(self) -> bool:
+        return self.behind.exact
 
 
 def drilldown_cases(
@@ -475,7 +404,7 @@ def drilldown_cases(
         if behind
         else []
     )
-    return DrillDown(title=title, behind=len(behind), cases=visible, hidden=len(behind) - len(visible))
+    return DrillDown(title=title, behind=Publisher(Reader.for_user(user)).count(sorted(behind)), cases=visible)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -508,7 +437,7 @@ def _drill_urls(
 class StuckRow:
     level: int
     label: str
-    count: int
+    count: Count
     drill_url: str = ""
 
 
@@ -525,34 +454,49 @@ class OperationalDashboard:
     stuck: list[StuckRow]
     stuck_chart: str
     today: dt.date
+    method_note: str = ""
 
 
-def operational_dashboard(*, filters: Filters, today: dt.date, drill: bool) -> OperationalDashboard:
+def _point(count: Count) -> charts.Point:
+    return charts.Point(count.shown, count.display, count.small)
+
+
+def _cell(count: Count, *, drill_url: str = "") -> Cell:
+    if count.small:
+        return Cell(None, count.display, suppressed=True)
+    return Cell(float(count.value), count.display, drill_url=drill_url if count.value else "")
+
+
+def publisher_for(user: User | None, ds: Dataset | None = None) -> Publisher:
+    """The publisher of a page for its reader: exact only on the cases the reader may see anyway."""
+    return Publisher(Reader.for_user(user), keys=ds.record_keys if ds is not None else {})
+
+
+def operational_dashboard(
+    *, filters: Filters, today: dt.date, drill: bool, user: User | None = None
+) -> OperationalDashboard:
     """Work in progress and the operational KPIs for the operating committee and the coordinators."""
     ds = dataset_load(scope=filters.scope)
+    publisher = publisher_for(user, ds)
     labels = Labels.load()
     scope_label = labels.scope_label(filters.scope)
     for_kpi, for_cell = _drill_urls(filters, drill)
     period = filters.period
-    figures = figures_build(ds, period, kpis_for(OPERATIONAL), protect=False, t=threshold(), drill=for_kpi)
+    figures = figures_build(ds, period, kpis_for(OPERATIONAL), publisher=publisher, drill=for_kpi)
     tables = [
-        cases_table(ds, period, dimension, labels, protect=False, t=threshold(), drill=for_cell)
-        for dimension in DIMENSIONS
+        cases_table(ds, period, dimension, labels, publisher=publisher, drill=for_cell) for dimension in DIMENSIONS
     ]
-    workloads = coordinator_workloads(filters.scope, today)
+    workloads = coordinator_workloads(filters.scope, today, publisher)
     workload_chart = (
         charts.bar_chart(
             title=_("Arbeitslast je Koordinator/in (Stand heute)"),
-            description=_("Offene Fälle mit Beteiligung und offene Vereinbarungen je Koordinatorin oder Koordinator."),
+            description=_(
+                "Offene Fälle mit Beteiligung und Fälle mit offenen Vereinbarungen je Koordinatorin oder Koordinator."
+            ),
             categories=[w.name for w in workloads],
             series=[
-                charts.Series(
-                    _("offene Fälle"), [charts.Point(w.open_cases, count_format(w.open_cases)) for w in workloads]
-                ),
-                charts.Series(
-                    _("offene Vereinbarungen"),
-                    [charts.Point(w.open_agreements, count_format(w.open_agreements)) for w in workloads],
-                ),
+                charts.Series(_("offene Fälle"), [_point(w.open_cases) for w in workloads]),
+                charts.Series(_("Fälle mit offenen Vereinbarungen"), [_point(w.open_agreements) for w in workloads]),
             ],
             value_axis_label=_("Anzahl"),
             category_axis_label=_("Koordinator/in"),
@@ -562,20 +506,16 @@ def operational_dashboard(*, filters: Filters, today: dt.date, drill: bool) -> O
         else ""
     )
     stuck_ids = stuck_case_ids(ds, today, filters.stuck_days)
-    stuck = [
-        StuckRow(
-            level,
-            str(Level(level).label),
-            len(stuck_ids.get(level, set())),
-            drill_url=for_cell("stuck", "", None) + f"&level={level}" if for_cell and stuck_ids.get(level) else "",
-        )
-        for level in (1, 2, 3)
-    ]
+    stuck = []
+    for level in (1, 2, 3):
+        count = publisher.count(sorted(stuck_ids.get(level, set())))
+        url = for_cell("stuck", "", None) + f"&level={level}" if for_cell and count.value else ""
+        stuck.append(StuckRow(level, str(Level(level).label), count, drill_url=url))
     stuck_chart = charts.bar_chart(
         title=_("Offene Fälle seit mehr als %(days)s Tagen auf derselben Stufe") % {"days": filters.stuck_days},
         description=_("Gezählt ab dem letzten Stufenwechsel oder der Eröffnung."),
         categories=[row.label for row in stuck],
-        series=[charts.Series(_("Fälle"), [charts.Point(row.count, count_format(row.count)) for row in stuck])],
+        series=[charts.Series(_("Fälle"), [_point(row.count) for row in stuck])],
         value_axis_label=_("Fälle"),
         category_axis_label=_("Stufe"),
         width=560,
@@ -583,15 +523,16 @@ def operational_dashboard(*, filters: Filters, today: dt.date, drill: bool) -> O
     return OperationalDashboard(
         filters=filters,
         scope_label=scope_label,
-        empty=empty_state(ds, period, today, scope_label),
+        empty=empty_state(ds, period, today, scope_label, publisher),
         figures=figures,
         tables=tables,
         workloads=workloads,
         workload_chart=workload_chart,
-        overdue=overdue_table(filters.scope, today, labels, drill=for_cell),
+        overdue=overdue_table(filters.scope, today, labels, publisher=publisher, drill=for_cell),
         stuck=stuck,
         stuck_chart=stuck_chart,
         today=today,
+        method_note=method_note(),
     )
 
 
@@ -607,6 +548,7 @@ class StrategicDashboard:
     regions_new: BreakdownTable
     regions_chart: str
     cost_benefit_url: str
+    method_note: str = ""
 
 
 def cost_benefit_url() -> str:
@@ -617,14 +559,15 @@ def cost_benefit_url() -> str:
         return "/steuerung/kosten-nutzen/"
 
 
-def strategic_dashboard(*, filters: Filters, today: dt.date) -> StrategicDashboard:
-    """Outcomes, trends and regions for the supervisory body: aggregates only, small numbers suppressed."""
+def strategic_dashboard(*, filters: Filters, today: dt.date, user: User | None = None) -> StrategicDashboard:
+    """Outcomes, trends and regions for the supervisory body: aggregates only, every count published."""
     t = threshold()
     ds = dataset_load(scope=filters.scope)
+    publisher = publisher_for(user, ds)
     labels = Labels.load()
     scope_label = labels.scope_label(filters.scope)
     period = filters.period
-    regions_new = cases_table(ds, period, "district", labels, protect=True, t=t)
+    regions_new = cases_table(ds, period, "district", labels, publisher=publisher)
     chart = (
         charts.bar_chart(
             title=_("Neue Fälle nach Bezirk, %(period)s") % {"period": period.label},
@@ -645,19 +588,20 @@ def strategic_dashboard(*, filters: Filters, today: dt.date) -> StrategicDashboa
         if regions_new.rows
         else ""
     )
-    regions = outcomes_table(ds, period, "district", labels, protect=True, t=t)
-    figures = figures_align(figures_build(ds, period, kpis_for(STRATEGIC), protect=True, t=t), [regions, regions_new])
+    regions = outcomes_table(ds, period, "district", labels, publisher=publisher)
+    figures = figures_build(ds, period, kpis_for(STRATEGIC), publisher=publisher)
     return StrategicDashboard(
         filters=filters,
         scope_label=scope_label,
         threshold=t,
-        empty=empty_state(ds, period, today, scope_label),
+        empty=empty_state(ds, period, today, scope_label, publisher),
         figures=figures,
-        trend=trend_build(ds, period, protect=True, t=t),
+        trend=trend_build(ds, period, publisher=publisher),
         regions=regions,
         regions_new=regions_new,
         regions_chart=chart,
         cost_benefit_url=cost_benefit_url(),
+        method_note=method_note(t),
     )
 
 

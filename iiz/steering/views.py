@@ -71,7 +71,9 @@ def operational_view(request: HttpRequest) -> HttpResponse:
     form = forms.OperationalFilterForm(request.GET, today=today)
     if not form.is_valid():
         return _bad_request(request, _form_errors(form), request.path)
-    board = selectors.operational_dashboard(filters=form.filters(), today=today, drill=access.may_drill_down(user))
+    board = selectors.operational_dashboard(
+        filters=form.filters(), today=today, drill=access.may_drill_down(user), user=user
+    )
     context = {"form": form, "board": board, "may_drill_down": access.may_drill_down(user), **_nav(user)}
     template = "steering/operational.html#figures" if request.htmx else "steering/operational.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -88,7 +90,7 @@ def strategic_view(request: HttpRequest) -> HttpResponse:
     form = forms.SteeringFilterForm(request.GET, today=today)
     if not form.is_valid():
         return _bad_request(request, _form_errors(form), request.path)
-    board = selectors.strategic_dashboard(filters=form.filters(), today=today)
+    board = selectors.strategic_dashboard(filters=form.filters(), today=today, user=user)
     context = {"form": form, "board": board, **_nav(user)}
     template = "steering/strategic.html#figures" if request.htmx else "steering/strategic.html"  # type: ignore[attr-defined]
     return render(request, template, context)

@@ -9,8 +9,7 @@ Content-Security-Policy forbids inline styles and scripts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
@@ -25,20 +24,13 @@ from django.views.decorators.http import require_GET
 
 from iiz import access
 from iiz.cases.models import LifeSituation
-from iiz.organisations.models import InstitutionKind, User
+from iiz.organisations.models import User
 from iiz.steering import analyses
 from iiz.steering.analyses import AnalysisFilter, DimensionResult
-from iiz.steering.costbenefit import (
-    PARTNER_KINDS,
-    CostBenefit,
-    _default_savings,
-    cost_benefit_compute,
-    parameters,
-    savings_per_benefit,
-)
+from iiz.steering.costbenefit import cost_benefit_published, parameters
 from iiz.steering.kpis import Period
 from iiz.steering.models import CostBenefitParameter
-from iiz.steering.suppression import suppress_value
+from iiz.steering.publication import Publisher, Reader, method_note, threshold
 
 
 def _nav(user: User) -> dict[str, object]:
@@ -202,8 +194,8 @@ def analyses_view(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "analysis": analysis,
-            "n_shown": suppress_value(analysis.n, analysis.threshold),
-            "events_shown": suppress_value(analysis.events, analysis.threshold),
+            "n_shown": analysis.n_shown,
+            "events_shown": analysis.events_shown,
             "charts": [(dimension, km_chart_svg(dimension)) for dimension in analysis.dimensions if dimension.groups],
             "empty_dimensions": [dimension for dimension in analysis.dimensions if not dimension.groups],
             "export_query": urlencode(filters.query()),
@@ -239,93 +231,6 @@ def analyses_export_view(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PartnerCost:
-    label: str
-    staff: Decimal
-    shared: Decimal
-    office: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.staff + self.shared + self.office
-
-
-@dataclass(frozen=True)
-class PublishedCostBenefit:
-    """What the strategic page may show of the model's result.
-
-    Counts of integrations between 1 and the threshold are suppressed. So is every amount that would give
-    them back by division (savings per benefit, total, net, savings per integration, and the observed mix
-    behind the break-even): the break-even is then worked out from the model's assumption of savings per
-    integration instead, and the page says so.
-    """
-
-    model: CostBenefit
-    threshold: int
-    integrations: int | None
-    with_alv: int | None
-    with_sa: int | None
-    with_iv: int | None
-    per_benefit: dict[str, Decimal]
-    savings_by_benefit: dict[str, Decimal | None]
-    savings: Decimal | None
-    net: Decimal | None
-    savings_per_integration: Decimal | None
-    break_even: Decimal | None
-    break_even_from_assumption: bool
-    running_per_year: Decimal
-    integrations_per_year: Decimal | None
-    partners: list[PartnerCost]
-
-    @property
-    def suppressed(self) -> bool:
-        return None in (self.integrations, self.with_alv, self.with_sa, self.with_iv)
-
-
-def cost_benefit_publish(cb: CostBenefit, p: dict[str, Decimal], *, threshold: int) -> PublishedCostBenefit:
-    per_benefit = savings_per_benefit(p)
-    counts = {"alv": cb.with_alv, "sa": cb.with_sa, "iv": cb.with_iv}
-    shown = {key: suppress_value(count, threshold) for key, count in counts.items()}
-    integrations = suppress_value(cb.integrations, threshold)
-    hidden = integrations is None or None in shown.values()
-    savings_by_benefit = {
-        key: (None if shown[key] is None else per_benefit[key] * counts[key]) for key in ("alv", "sa", "iv")
-    }
-    running_per_year = cb.running_costs / cb.years if cb.years else Decimal(0)
-    break_even = cb.break_even_per_year
-    from_assumption = cb.integrations == 0
-    if hidden:
-        assumed = _default_savings(per_benefit)
-        break_even = (
-            (running_per_year / assumed).quantize(Decimal("0.1"), rounding=ROUND_CEILING) if assumed > 0 else None
-        )
-        from_assumption = True
-    partners = []
-    for kind in PARTNER_KINDS:
-        office = cb.office_costs if kind == InstitutionKind.LABOUR else Decimal(0)
-        staff = cb.costs_by_partner[kind] - cb.shared_budget_per_partner - office
-        partners.append(PartnerCost(str(InstitutionKind(kind).label), staff, cb.shared_budget_per_partner, office))
-    return PublishedCostBenefit(
-        model=cb,
-        threshold=threshold,
-        integrations=integrations,
-        with_alv=shown["alv"],
-        with_sa=shown["sa"],
-        with_iv=shown["iv"],
-        per_benefit=per_benefit,
-        savings_by_benefit=savings_by_benefit,
-        savings=None if hidden else cb.savings,
-        net=None if hidden else cb.net,
-        savings_per_integration=None if hidden or cb.integrations == 0 else cb.savings_per_integration,
-        break_even=break_even,
-        break_even_from_assumption=from_assumption,
-        running_per_year=running_per_year,
-        integrations_per_year=None if integrations is None or not cb.years else Decimal(cb.integrations) / cb.years,
-        partners=partners,
-    )
-
-
 def _admin_change_url(parameter: CostBenefitParameter) -> str:
     try:
         return reverse("admin:steering_costbenefitparameter_change", args=[parameter.pk])
@@ -344,10 +249,9 @@ def costbenefit_view(request: HttpRequest) -> HttpResponse:
         context["error"] = str(error)
         return render(request, "steering/costbenefit.html", context, status=400)
     p = parameters()
-    threshold = analyses.suppression_threshold()
     may_edit = access.may_administer(user)
     try:
-        published = cost_benefit_publish(cost_benefit_compute(period=period, p=p), p, threshold=threshold)
+        published = cost_benefit_published(period=period, publisher=Publisher(Reader.for_user(user)), p=p)
     except KeyError as missing:
         # An administrator removed an assumption the model needs: say which, instead of failing.
         context["error"] = _("Die Annahme «%(key)s» fehlt. Bitte in der Administration wieder erfassen.") % {
@@ -364,6 +268,8 @@ def costbenefit_view(request: HttpRequest) -> HttpResponse:
             ],
             "solothurn_per_integration_low": Decimal(1_000_000) / 6,
             "solothurn_per_integration_high": Decimal(1_000_000) / 5,
+            "method_note": method_note(),
+            "t": threshold(),
         }
     )
     return render(request, "steering/costbenefit.html", context)
