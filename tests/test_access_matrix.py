@@ -702,6 +702,13 @@ TABLE: list[Entry] = [
     # The person as an eCH message: what the client page shows, so the same rule.
     client_entry("clients:ech_export", person_page(), ALL_KINDS),
     client_entry("clients:registration_create", person_page()),
+    # What the person draws from the institution: recorded on the own institution's registration, as the end.
+    client_entry(
+        "clients:registration_benefits",
+        person_page(),
+        ALL_KINDS,
+        kwargs=with_(client_kw, registration_id=lambda s, p, k: s.registration(p, k).pk),
+    ),
     client_entry(
         "clients:registration_end",
         person_page(),

@@ -1,9 +1,9 @@
 """The cost-benefit model and its page.
 
 The expected figures are worked out here by hand, from the parameter values in the database and the
-hand-built integrations, and compared with ``cost_benefit_compute``. The page shows every assumption with
-its source, suppresses small counts (and the amounts that would give them back) and still shows the
-break-even.
+hand-built integrations with what each person drew or risked (recorded with the registrations), and compared
+with ``cost_benefit_compute``. The page shows every assumption with its source, publishes counts like every
+steering page, leaves the amounts of counts shown as "< 5" out, and shows how the break-even is derived.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import pytest
 from django.utils.html import escape
 
 from iiz.cases.models import CaseStatus, Outcome
+from iiz.clients.models import IvPensionStatus
 from iiz.organisations.models import Institution, InstitutionKind, Role
-from iiz.steering.costbenefit import cost_benefit_compute
+from iiz.steering.costbenefit import cost_benefit_compute, cost_benefit_published
 from iiz.steering.kpis import Period
 from iiz.steering.models import CostBenefitParameter
 from iiz.steering.publication import Publisher
@@ -30,7 +31,14 @@ def value(key: str) -> Decimal:
     return CostBenefitParameter.objects.get(key=key).value
 
 
-def _integration(*kinds: str, outcome: str = Outcome.FIRST_LABOUR_MARKET, closed_on: dt.date = CLOSED) -> None:
+def _integration(
+    *kinds: str,
+    outcome: str = Outcome.FIRST_LABOUR_MARKET,
+    closed_on: dt.date = CLOSED,
+    alv_days: int | None = None,
+    sa_monthly: Decimal | None = None,
+    iv: str = "",
+) -> int:
     client = ClientFactory(registered=False)
     for kind in kinds:
         institution = (
@@ -38,8 +46,15 @@ def _integration(*kinds: str, outcome: str = Outcome.FIRST_LABOUR_MARKET, closed
             if kind == InstitutionKind.SOCIAL_SERVICE
             else partner(kind)
         )
-        RegistrationFactory(client=client, institution=institution, registered_on=dt.date(YEAR - 2, 1, 1))
-    CaseFactory(
+        RegistrationFactory(
+            client=client,
+            institution=institution,
+            registered_on=dt.date(YEAR - 2, 1, 1),
+            alv_remaining_days=alv_days if kind == InstitutionKind.LABOUR else None,
+            sa_monthly_amount=sa_monthly if kind == InstitutionKind.SOCIAL_SERVICE else None,
+            iv_pension_status=iv if kind == InstitutionKind.DISABILITY else "",
+        )
+    case = CaseFactory(
         client=client,
         opened_on=dt.date(YEAR - 1, 3, 1),
         status=CaseStatus.CLOSED,
@@ -47,19 +62,27 @@ def _integration(*kinds: str, outcome: str = Outcome.FIRST_LABOUR_MARKET, closed
         outcome=outcome,
         outcome_on=closed_on,
     )
+    return case.pk
 
 
 @pytest.fixture
-def integrations(world) -> dict[str, int]:
-    """Seven integrations in the year: five with ALV, two with social assistance, one with IV; plus cases
-    that must not count."""
+def integrations(world) -> dict[str, list[int]]:
+    """Ten integrations in the year, and cases that must not count."""
+    cases: dict[str, list[int]] = {"alv_recorded": [], "alv_assumed": [], "sa": [], "iv": [], "uster": []}
     for _ in range(3):
-        _integration(InstitutionKind.LABOUR)
+        cases["alv_recorded"].append(_integration(InstitutionKind.LABOUR, alv_days=200))
     for _ in range(2):
-        _integration(InstitutionKind.LABOUR, InstitutionKind.SOCIAL_SERVICE, outcome=Outcome.JOB_KEPT)
-    _integration(InstitutionKind.DISABILITY)
+        case = _integration(
+            InstitutionKind.LABOUR, InstitutionKind.SOCIAL_SERVICE, outcome=Outcome.JOB_KEPT, sa_monthly=Decimal(2100)
+        )
+        cases["alv_assumed"].append(case)
+        cases["sa"].append(case)
+    cases["iv"].append(_integration(InstitutionKind.DISABILITY, iv=IvPensionStatus.PENDING))
+    # The Uster case: the job kept after early intervention, registered with the IV, no pension in question.
+    cases["uster"].append(_integration(InstitutionKind.DISABILITY, outcome=Outcome.JOB_KEPT, iv=IvPensionStatus.NONE))
+    cases["uster"].append(_integration(InstitutionKind.DISABILITY, outcome=Outcome.JOB_KEPT))  # nothing recorded
     _integration()  # integrated, but registered with none of the three benefits
-    # Not counted: another outcome, training, a closure in another year.
+    # Not counted: another outcome, training (not an integration), a closure in another year.
     _integration(InstitutionKind.LABOUR, outcome=Outcome.DROPPED_OUT)
     _integration(InstitutionKind.LABOUR, outcome=Outcome.TRAINING)
     _integration(InstitutionKind.LABOUR, closed_on=dt.date(YEAR + 1, 1, 2))
@@ -70,6 +93,7 @@ def integrations(world) -> dict[str, int]:
         institution=partner(InstitutionKind.DISABILITY),
         registered_on=dt.date(YEAR - 2, 1, 1),
         deregistered_on=dt.date(YEAR - 1, 12, 31),
+        iv_pension_status=IvPensionStatus.AT_STAKE,
     )
     CaseFactory(
         client=client,
@@ -79,69 +103,84 @@ def integrations(world) -> dict[str, int]:
         outcome=Outcome.FIRST_LABOUR_MARKET,
         outcome_on=CLOSED,
     )
-    return {"integrations": 8, "alv": 5, "sa": 2, "iv": 1}
+    return cases
 
 
-def _expected(counts: dict[str, int], years: Decimal) -> dict[str, Decimal | None]:
-    alv = value("alv_daily_allowance") * value("alv_days_per_month") * value("alv_months_avoided")
-    sa = value("sa_cost_per_year") * value("sa_years_avoided")
-    iv = value("iv_pension_per_month") * 12 * value("iv_years_avoided")
-    savings = counts["alv"] * alv + counts["sa"] * sa + counts["iv"] * iv
+def _costs(years: Decimal) -> dict[str, Decimal]:
     fte = sum(value(f"fte_{kind}") for kind in ("labour", "disability", "cantonal_social", "youth", "social_service"))
     staff = fte * value("fte_cost_per_year") * years
     office = value("office_cost_per_year") * years
     shared = value("shared_budget_per_year") * years
-    per_integration = savings / counts["integrations"]
-    per_year = (staff + office + shared) / years
     return {
-        "savings": savings,
         "staff": staff,
         "office": office,
         "shared": shared,
         "running": staff + office + shared,
-        "net": savings - (staff + office + shared),
-        "per_integration": per_integration,
-        "break_even": (per_year / per_integration).quantize(Decimal("0.1"), rounding=ROUND_CEILING)
-        if per_integration
-        else None,
         "labour_total": value("fte_labour") * value("fte_cost_per_year") * years + shared / 5 + office,
-        "assumed_break_even": (per_year / ((alv + sa + iv) / 3)).quantize(Decimal("0.1"), rounding=ROUND_CEILING),
     }
 
 
 # --- the model -------------------------------------------------------------------------------------------
 
 
-def test_it_computes_savings_costs_and_break_even_as_worked_out_by_hand(integrations):
+def test_it_counts_each_avoided_benefit_by_what_the_person_drew_or_risked(integrations):
     # given the integrations of the year / when
     result = cost_benefit_compute(period=Period.parse(str(YEAR)))
 
+    # then ten integrations (job found or job kept; not training nor another outcome or year)
+    assert len(result.integrations) == 10
+    # and ALV by the recorded remaining entitlement, or by the assumption where the RAV recorded none
+    assumed_alv = value("alv_daily_allowance") * value("alv_days_per_month") * value("alv_months_avoided")
+    alv = result.benefits["alv"]
+    assert sorted(alv.records) == sorted(integrations["alv_recorded"] + integrations["alv_assumed"])
+    assert alv.total == 3 * 200 * value("alv_daily_allowance") + 2 * assumed_alv
+    assert alv.recorded == 3
+    # and social assistance by the recorded monthly amount for the assumed years
+    assert result.benefits["sa"].total == 2 * Decimal(2100) * 12 * value("sa_years_avoided")
+    # and an IV pension only where a pension claim was pending
+    assert result.benefits["iv"].records == integrations["iv"]
+    assert result.benefits["iv"].total == value("iv_pension_per_month") * 12 * value("iv_years_avoided")
+    assert sorted(result.iv_without_pension) == sorted(integrations["uster"])
+
+
+def test_it_counts_no_avoided_iv_pension_for_the_uster_case(world, supervisory, http_as):
+    # given the Uster case: a job kept after early intervention, registered with the IV, no pending pension;
+    # and enough other integrations (with ALV) that the page publishes its figures
+    uster = _integration(InstitutionKind.DISABILITY, outcome=Outcome.JOB_KEPT, iv=IvPensionStatus.NONE)
+    for _ in range(12):
+        _integration(InstitutionKind.LABOUR, alv_days=100)
+
+    # when the model is computed and the supervisory body reads the page
+    model = cost_benefit_compute(period=Period.parse(str(YEAR)))
+    cb = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"period": str(YEAR)}).context["cb"]
+
+    # then no IV pension is counted as avoided: not in the model, not in the published savings
+    assert model.benefits["iv"].records == [] and model.benefits["iv"].total == 0
+    assert uster in model.iv_without_pension
+    assert cb.lines["iv"].saving is None  # "< 5" persons (here none): no amount at all
+    assert cb.savings == cb.lines["alv"].saving
+    assert cb.savings == cb.lines["alv"].persons.value * 100 * value("alv_daily_allowance")
+
+
+def test_it_computes_the_costs_and_scales_them_to_a_quarter(integrations):
+    # given / when
+    year = cost_benefit_compute(period=Period.parse(str(YEAR)))
+    quarter = cost_benefit_compute(period=Period.parse(f"{YEAR}-Q2"))
+
     # then
-    expected = _expected(integrations, Decimal(1))
-    assert (result.integrations, result.with_alv, result.with_sa, result.with_iv) == (8, 5, 2, 1)
-    assert result.savings == expected["savings"]
-    assert result.staff_costs == expected["staff"]
-    assert result.office_costs == expected["office"]
-    assert result.shared_budget == expected["shared"]
-    assert result.running_costs == expected["running"]
-    assert result.net == expected["net"]
-    assert result.savings_per_integration == expected["per_integration"]
-    assert result.break_even_per_year == expected["break_even"]
-    assert result.costs_by_partner["labour"] == expected["labour_total"]
-    assert result.shared_budget_per_partner == expected["shared"] / 5
-
-
-def test_it_scales_the_running_costs_to_a_quarter(integrations):
-    # given the second quarter, in which all integrations closed / when
-    result = cost_benefit_compute(period=Period.parse(f"{YEAR}-Q2"))
-
-    # then
+    costs = _costs(Decimal(1))
+    assert (year.staff_costs, year.office_costs, year.shared_budget) == (
+        costs["staff"],
+        costs["office"],
+        costs["shared"],
+    )
+    assert year.running_costs == costs["running"]
+    assert year.costs_by_partner["labour"] == costs["labour_total"]
+    assert year.shared_budget_per_partner == costs["shared"] / 5
     years = Decimal(91) / Decimal(365)  # April to June
-    expected = _expected(integrations, years)
-    assert result.years == years
-    assert result.integrations == 8
-    assert result.running_costs == expected["running"]
-    assert result.break_even_per_year == expected["break_even"]
+    assert quarter.years == years
+    assert quarter.running_costs == _costs(years)["running"]
+    assert len(quarter.integrations) == 10
 
 
 def test_it_changes_the_result_when_a_parameter_changes(integrations):
@@ -149,24 +188,68 @@ def test_it_changes_the_result_when_a_parameter_changes(integrations):
     period = Period.parse(str(YEAR))
     before = cost_benefit_compute(period=period)
 
-    # when social assistance costs CHF 1,000 more per year
-    CostBenefitParameter.objects.filter(key="sa_cost_per_year").update(value=value("sa_cost_per_year") + 1000)
+    # when the daily allowance is CHF 10 higher
+    CostBenefitParameter.objects.filter(key="alv_daily_allowance").update(value=value("alv_daily_allowance") + 10)
     after = cost_benefit_compute(period=period)
 
-    # then two integrations with social assistance save 2 × 1,000 × the years avoided more
-    assert after.savings - before.savings == 2 * 1000 * value("sa_years_avoided")
-    assert after.break_even_per_year is not None and before.break_even_per_year is not None
-    assert after.break_even_per_year < before.break_even_per_year
+    # then three persons with 200 days recorded and two with the assumed months save that much more
+    extra = 3 * 200 * 10 + 2 * 10 * value("alv_days_per_month") * value("alv_months_avoided")
+    assert after.savings - before.savings == extra
 
 
-def test_it_uses_the_assumed_savings_in_a_period_without_integrations(world):
+def test_it_works_out_the_break_even_from_the_published_figures(world, supervisory, http_as):
+    # given twelve integrations with all three benefits recorded: nothing is published below five
+    for _ in range(12):
+        _integration(
+            InstitutionKind.LABOUR,
+            InstitutionKind.SOCIAL_SERVICE,
+            InstitutionKind.DISABILITY,
+            alv_days=300,
+            sa_monthly=Decimal(1800),
+            iv=IvPensionStatus.AT_STAKE,
+        )
+    model = cost_benefit_compute(period=Period.parse(str(YEAR)))
+    published = {key: Publisher().count(model.records[key]).value for key in ("integrations", "alv", "sa", "iv")}
+
+    # when
+    response = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"period": str(YEAR)})
+    cb = response.context["cb"]
+
+    # then each saving is the published persons times the mean recorded amount
+    per_person = {
+        "alv": 300 * value("alv_daily_allowance"),
+        "sa": Decimal(1800) * 12 * value("sa_years_avoided"),
+        "iv": value("iv_pension_per_month") * 12 * value("iv_years_avoided"),
+    }
+    for key in ("alv", "sa", "iv"):
+        assert cb.lines[key].from_records
+        assert cb.lines[key].saving == published[key] * per_person[key].quantize(Decimal("1"))
+    savings = sum(cb.lines[key].saving for key in ("alv", "sa", "iv"))
+    assert cb.savings == savings and not cb.incomplete
+    # and the break-even is the running cost per year divided by the saving per integration, all shown
+    per_integration = (savings / published["integrations"]).quantize(Decimal("1"))
+    running = _costs(Decimal(1))["running"]
+    assert cb.savings_per_integration == per_integration
+    assert cb.break_even == (running / per_integration).quantize(Decimal("0.1"), rounding=ROUND_CEILING)
+    assert cb.net == savings - running
+    html = response.content.decode()
+    assert "Herleitung des Break-even" in html
+    assert "Betriebskosten pro Jahr" in html
+
+
+def test_it_uses_the_assumed_savings_without_published_integrations(world):
     # given no data at all / when
-    result = cost_benefit_compute(period=Period.parse("2001"))
+    cb = cost_benefit_published(period=Period.parse("2001"), publisher=Publisher())
 
     # then the break-even still answers, from the average of the three benefits
-    expected = _expected({"integrations": 1, "alv": 0, "sa": 0, "iv": 0}, Decimal(1))
-    assert result.integrations == 0 and result.savings == 0
-    assert result.break_even_per_year == expected["assumed_break_even"]
+    assumed = (
+        value("alv_daily_allowance") * value("alv_days_per_month") * value("alv_months_avoided")
+        + value("sa_cost_per_year") * value("sa_years_avoided")
+        + value("iv_pension_per_month") * 12 * value("iv_years_avoided")
+    ) / 3
+    assert cb.savings is None and cb.break_even_from_assumption
+    running = _costs(Decimal(1))["running"]
+    assert cb.break_even == (running / assumed.quantize(Decimal("1"))).quantize(Decimal("0.1"), rounding=ROUND_CEILING)
 
 
 # --- the page --------------------------------------------------------------------------------------------
@@ -174,7 +257,7 @@ def test_it_uses_the_assumed_savings_in_a_period_without_integrations(world):
 
 def test_it_shows_every_assumption_with_its_source(integrations, supervisory, http_as):
     # given / when
-    response = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"periode": str(YEAR)})
+    response = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"period": str(YEAR)})
 
     # then
     assert response.status_code == 200
@@ -186,62 +269,62 @@ def test_it_shows_every_assumption_with_its_source(integrations, supervisory, ht
     assert "/admin/steering/costbenefitparameter/" not in html  # no edit links without the admin role
 
 
-def test_it_withholds_the_amounts_of_counts_shown_as_small_but_shows_the_break_even(
-    integrations, supervisory, http_as
-):
-    # given two integrations with social assistance and one with IV: published as "< 5"
-    expected = _expected(integrations, Decimal(1))
+def test_it_leaves_the_amounts_of_benefits_shown_as_small_out_of_the_total(integrations, supervisory, http_as):
+    # given two integrations with social assistance and one with an IV pension: published as "< 5"
     model = cost_benefit_compute(period=Period.parse(str(YEAR)))
     published = {key: Publisher().count(model.records[key]) for key in ("integrations", "alv", "sa", "iv")}
 
     # when
-    response = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"periode": str(YEAR)})
+    response = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"period": str(YEAR)})
 
-    # then every count is the published one, and every amount that would give a small one back is withheld
+    # then every count is the published one, and the amounts of the small ones are left out of the total
     cb = response.context["cb"]
     assert (cb.integrations, cb.with_alv, cb.with_sa, cb.with_iv) == tuple(published.values())
     assert published["sa"].small and published["iv"].small
-    assert cb.savings is None and cb.net is None and cb.savings_per_integration is None
-    assert cb.savings_by_benefit["sa"] is None and cb.savings_by_benefit["iv"] is None
-    # and the break-even is shown, from the model's assumption rather than the hidden mix
-    assert cb.break_even == expected["assumed_break_even"]
-    assert cb.break_even_from_assumption
+    assert cb.lines["sa"].saving is None and cb.lines["iv"].saving is None
+    assert cb.incomplete
+    if not published["integrations"].small:
+        assert cb.savings == sum(line.saving or 0 for line in cb.lines.values())
     html = response.content.decode()
     assert "&lt; 5" in html
-    assert "Break-even" in html
-
-
-def test_it_shows_all_figures_when_no_count_is_small(world, supervisory, http_as):
-    # given twelve integrations with all three benefits: no published count can fall below five
-    for _ in range(12):
-        _integration(InstitutionKind.LABOUR, InstitutionKind.SOCIAL_SERVICE, InstitutionKind.DISABILITY)
-    model = cost_benefit_compute(period=Period.parse(str(YEAR)))
-    published = {key: Publisher().count(model.records[key]).value for key in ("integrations", "alv", "sa", "iv")}
-    expected = _expected(published, Decimal(1))
-
-    # when
-    cb = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"periode": str(YEAR)}).context["cb"]
-
-    # then the amounts are worked out from the published counts
-    assert (cb.integrations.value, cb.with_alv.value, cb.with_sa.value, cb.with_iv.value) == tuple(published.values())
-    assert cb.savings == expected["savings"] and cb.net == expected["net"]
-    assert cb.break_even == expected["break_even"] and not cb.break_even_from_assumption
-    assert [p.total for p in cb.partners][0] == expected["labour_total"]
+    assert "Break-even" in html and "Solothurn" in html
 
 
 def test_it_explains_a_period_with_too_few_integrations(world, committee, http_as):
     # given / when
-    response = http_as(committee).get("/steuerung/kosten-nutzen/", {"periode": "2001-Q1"})
+    response = http_as(committee).get("/steuerung/kosten-nutzen/", {"period": "2001-Q1"})
 
     # then no amount is shown, and the page says why
     assert response.status_code == 200
-    assert "als «&lt; 5» ausgewiesen" in response.content.decode()
+    html = response.content.decode()
+    assert "Integrationen als «&lt; 5» ausgewiesen" in html
+    assert "Modellannahme" in html
+
+
+def test_it_credits_the_seed_with_nothing_it_does_not_give(world, supervisory, http_as):
+    # given / when
+    html = http_as(supervisory).get("/steuerung/kosten-nutzen/", {"period": str(YEAR)}).content.decode()
+
+    # then Solothurn is cited with its 600 persons and five to six integrations a year, and no cost figure
+    assert "600" in html and "fünf bis sechs" in html
+    assert "1 Mio" not in html and "1’000’000" not in html and "1'000'000" not in html
+    assert "nennt weder diese Betriebskosten noch die Einsparung je Integration" in html
+
+
+def test_it_keeps_the_period_when_coming_from_the_strategic_page(world, supervisory, http_as):
+    # given the strategic page of 2025-Q3
+    page = http_as(supervisory).get("/steuerung/strategisch/", {"period": "2025-Q3"}).context["board"]
+    # when its link to the cost-benefit page is followed
+    response = http_as(supervisory).get(page.cost_benefit_url)
+    # then the same period is shown (and the old parameter name still works)
+    assert response.context["period"].label == "2025-Q3"
+    assert http_as(supervisory).get("/steuerung/kosten-nutzen/?periode=2024").context["period"].label == "2024"
 
 
 @pytest.mark.parametrize("text", ["2026-Q5", "letztes Jahr", "26", "2026-Q3'><script>"])
 def test_it_refuses_an_invalid_period_with_a_clear_400(text, coordinator, http_as):
     # given / when
-    response = http_as(coordinator).get("/steuerung/kosten-nutzen/", {"periode": text})
+    response = http_as(coordinator).get("/steuerung/kosten-nutzen/", {"period": text})
 
     # then
     assert response.status_code == 400

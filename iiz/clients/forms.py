@@ -10,10 +10,18 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iiz.clients.models import Client, DataCategory, Language, Sex
+from iiz.clients.models import (
+    ALV_MAX_DAYS,
+    SA_MAX_MONTHLY,
+    Client,
+    DataCategory,
+    IvPensionStatus,
+    Language,
+    Sex,
+)
 from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_normalise
 from iiz.lib.uploads import validate_document_upload
-from iiz.organisations.models import Institution, Municipality, OrganisationalUnit
+from iiz.organisations.models import Institution, InstitutionKind, Municipality, OrganisationalUnit
 
 
 class DateInput(forms.DateInput):
@@ -128,7 +136,55 @@ class ClientContactForm(ContactFieldsMixin):
     pass
 
 
-class RegistrationForm(forms.Form):
+class BenefitFieldsMixin(forms.Form):
+    """What the person draws from the institution: only the field of the user's own kind of institution."""
+
+    alv_remaining_days = forms.IntegerField(
+        label=_("ALV-Restanspruch (Anzahl Taggelder)"),
+        required=False,
+        min_value=0,
+        max_value=ALV_MAX_DAYS,
+        help_text=_("Taggelder, die der Person noch zustehen. Für die Kosten-Nutzen-Rechnung."),
+    )
+    sa_monthly_amount = forms.DecimalField(
+        label=_("Sozialhilfe pro Monat (CHF)"),
+        required=False,
+        min_value=0,
+        max_value=SA_MAX_MONTHLY,
+        max_digits=8,
+        decimal_places=2,
+        help_text=_("Unterstützungsbetrag im letzten Monat. Für die Kosten-Nutzen-Rechnung."),
+    )
+    iv_pension_status = forms.ChoiceField(
+        label=_("IV-Rente"),
+        required=False,
+        choices=[("", _("nicht erfasst")), *IvPensionStatus.choices],
+        help_text=_("Ob eine IV-Rente in Frage steht. Nur dann zählt eine vermiedene Rente als Einsparung."),
+    )
+
+    def _keep_benefit_field_of(self, institution: Institution) -> None:
+        keeps: dict[str, str] = {
+            InstitutionKind.LABOUR: "alv_remaining_days",
+            InstitutionKind.SOCIAL_SERVICE: "sa_monthly_amount",
+            InstitutionKind.DISABILITY: "iv_pension_status",
+        }
+        keep = keeps.get(institution.kind)
+        for name in ("alv_remaining_days", "sa_monthly_amount", "iv_pension_status"):
+            if name != keep:
+                del self.fields[name]
+
+    @property
+    def benefit_field_names(self) -> list[str]:
+        return [n for n in ("alv_remaining_days", "sa_monthly_amount", "iv_pension_status") if n in self.fields]
+
+
+class RegistrationBenefitsForm(BenefitFieldsMixin):
+    def __init__(self, *args: Any, institution: Institution, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._keep_benefit_field_of(institution)
+
+
+class RegistrationForm(BenefitFieldsMixin):
     unit = forms.ModelChoiceField(
         label=_("Organisationseinheit"), queryset=OrganisationalUnit.objects.none(), required=False
     )
@@ -136,11 +192,14 @@ class RegistrationForm(forms.Form):
     registered_on = forms.DateField(label=_("angemeldet seit"), widget=DateInput())
     deregistered_on = forms.DateField(label=_("abgemeldet am"), widget=DateInput(), required=False)
 
+    field_order = ["unit", "external_case_number", "registered_on", "deregistered_on"]
+
     def __init__(self, *args: Any, institution: Institution, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = OrganisationalUnit.objects.filter(  # type: ignore[attr-defined]
             institution=institution, is_active=True
         )
+        self._keep_benefit_field_of(institution)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

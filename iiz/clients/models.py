@@ -148,8 +148,27 @@ class Client(models.Model):
         return [str(labels.get(code, code)) for code in self.languages]
 
 
+class IvPensionStatus(models.TextChoices):
+    """Whether an IV pension is in question for a person registered with the IV-Stelle (cost-benefit model)."""
+
+    NONE = "none", _("keine Rentenfrage (z. B. Frühintervention, Eingliederung ohne Rentenprüfung)")
+    PENDING = "pending", _("IV-Anmeldung mit Rentenprüfung hängig")
+    AT_STAKE = "at_stake", _("Rente steht auf dem Spiel (Rentenanspruch droht oder wird revidiert)")
+
+
+# The largest ALV entitlement is 640 daily allowances (AVIG Art. 27); a month of social assistance for a family
+# rarely exceeds a few thousand francs: anything beyond these bounds is a typing error.
+ALV_MAX_DAYS = 640
+SA_MAX_MONTHLY = 20000
+
+
 class Registration(models.Model):
-    """That a client is registered with an institution, under the institution's own case number."""
+    """That a client is registered with an institution, under the institution's own case number.
+
+    What the person draws or is at risk of from that institution is recorded with it where the cost-benefit
+    model needs it: the remaining ALV entitlement at the RAV, the monthly social assistance at a social
+    service, whether an IV pension is in question at the IV-Stelle.
+    """
 
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("Klient/in")
@@ -172,6 +191,15 @@ class Registration(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    alv_remaining_days = models.PositiveSmallIntegerField(
+        _("ALV-Restanspruch (Taggelder)"), null=True, blank=True
+    )
+    sa_monthly_amount = models.DecimalField(
+        _("Sozialhilfe pro Monat (CHF)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    iv_pension_status = models.CharField(
+        _("IV-Rente"), max_length=10, choices=IvPensionStatus.choices, blank=True
+    )
 
     class Meta:
         ordering = ["-registered_on"]
@@ -197,6 +225,24 @@ class Registration(models.Model):
             raise ValidationError(
                 {"deregistered_on": _("Die Abmeldung kann nicht vor der Anmeldung liegen.")}, code="date_order"
             )
+        kind = self.institution.kind if self.institution_id else ""
+        errors: dict[str, object] = {}
+        if self.alv_remaining_days is not None:
+            if kind != InstitutionKind.LABOUR:
+                errors["alv_remaining_days"] = _("Den ALV-Restanspruch erfasst das RAV.")
+            elif self.alv_remaining_days > ALV_MAX_DAYS:
+                errors["alv_remaining_days"] = _("Mehr als %(max)s Taggelder gibt es nicht.") % {"max": ALV_MAX_DAYS}
+        if self.sa_monthly_amount is not None:
+            if kind != InstitutionKind.SOCIAL_SERVICE:
+                errors["sa_monthly_amount"] = _("Den Sozialhilfebetrag erfasst der Sozialdienst.")
+            elif not 0 <= self.sa_monthly_amount <= SA_MAX_MONTHLY:
+                errors["sa_monthly_amount"] = _("Der Betrag muss zwischen 0 und %(max)s Franken liegen.") % {
+                    "max": SA_MAX_MONTHLY
+                }
+        if self.iv_pension_status and kind != InstitutionKind.DISABILITY:
+            errors["iv_pension_status"] = _("Ob eine IV-Rente in Frage steht, erfasst die IV-Stelle.")
+        if errors:
+            raise ValidationError(errors, code="benefit")
 
     def is_active_on(self, day: dt.date) -> bool:
         return self.registered_on <= day and (self.deregistered_on is None or self.deregistered_on >= day)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -157,9 +158,13 @@ def registration_create(
     external_case_number: str = "",
     registered_on: dt.date,
     deregistered_on: dt.date | None = None,
+    alv_remaining_days: int | None = None,
+    sa_monthly_amount: Decimal | None = None,
+    iv_pension_status: str = "",
     request: HttpRequest | None = None,
 ) -> Registration:
-    """Record that the client is registered with the actor's own institution."""
+    """Record that the client is registered with the actor's own institution (with what the person draws from
+    it, where the institution records that: see ``Registration``)."""
     institution = access.own_institution(actor)
     if not access.may_work_with_clients(actor):
         raise PermissionDenied
@@ -173,6 +178,9 @@ def registration_create(
         registered_on=registered_on,
         deregistered_on=deregistered_on,
         recorded_by=actor,
+        alv_remaining_days=alv_remaining_days,
+        sa_monthly_amount=sa_monthly_amount,
+        iv_pension_status=iv_pension_status or "",
     )
     registration.full_clean()
     registration.save()
@@ -185,6 +193,47 @@ def registration_create(
         basis=AuditBasis.REGISTRATION,
         request=request,
         details={"institution": institution.short_name},
+    )
+    return registration
+
+
+BENEFIT_FIELDS = ("alv_remaining_days", "sa_monthly_amount", "iv_pension_status")
+
+
+@transaction.atomic
+def registration_benefits_update(
+    *,
+    actor: User,
+    registration: Registration,
+    alv_remaining_days: int | None = None,
+    sa_monthly_amount: Decimal | None = None,
+    iv_pension_status: str = "",
+    request: HttpRequest | None = None,
+) -> Registration:
+    """Record what the person draws from (or risks at) the actor's institution: the remaining ALV entitlement,
+    the monthly social assistance, whether an IV pension is in question. Only the institution itself does."""
+    institution = access.own_institution(actor)
+    if registration.institution_id != institution.pk or not access.may_work_with_clients(actor):
+        raise PermissionDenied(_("Sie können nur Anmeldungen Ihrer eigenen Institution ändern."))
+    before = {name: getattr(registration, name) for name in BENEFIT_FIELDS}
+    registration.alv_remaining_days = alv_remaining_days
+    registration.sa_monthly_amount = sa_monthly_amount
+    registration.iv_pension_status = iv_pension_status or ""
+    registration.full_clean()
+    changed = [name for name in BENEFIT_FIELDS if getattr(registration, name) != before[name]]
+    if not changed:
+        return registration
+    registration.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        client_id=registration.client_id,
+        object_type="registration",
+        object_id=registration.pk,
+        basis=AuditBasis.REGISTRATION,
+        # Which fields changed, not their values: amounts and pension questions are sensitive.
+        details={"fields": changed},
+        request=request,
     )
     return registration
 

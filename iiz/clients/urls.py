@@ -15,6 +15,11 @@ urlpatterns = [
     path("<str:public_id>/ech0044.xml", ech_views.client_ech_download, name="ech_export"),
     path("<str:public_id>/anmeldungen/neu/", views.registration_create_view, name="registration_create"),
     path(
+        "<str:public_id>/anmeldungen/<int:registration_id>/leistung/",
+        views.registration_benefits_view,
+        name="registration_benefits",
+    ),
+    path(
         "<str:public_id>/anmeldungen/<int:registration_id>/beenden/",
         views.registration_end_view,
         name="registration_end",

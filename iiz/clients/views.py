@@ -195,6 +195,48 @@ def registration_create_view(request: HttpRequest, public_id: str) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
+def registration_benefits_view(request: HttpRequest, public_id: str, registration_id: int) -> HttpResponse:
+    """What the person draws from the user's institution (for the cost-benefit model), recorded by it."""
+    user = _require_client_work(request)
+    grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
+    access.refuse_if_read_only(grant)
+    client = grant.client
+    institution = _own_institution(user)
+    registration = (
+        Registration.objects.filter(pk=registration_id, client=client, institution_id=institution.pk)
+        .select_related("institution", "unit")
+        .first()
+    )
+    if registration is None:
+        raise Http404
+    form = forms.RegistrationBenefitsForm(
+        request.POST or None,
+        institution=institution,
+        initial={
+            "alv_remaining_days": registration.alv_remaining_days,
+            "sa_monthly_amount": registration.sa_monthly_amount,
+            "iv_pension_status": registration.iv_pension_status,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_benefits_update(
+                actor=user, registration=registration, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Die Leistungsangaben sind gespeichert."))
+            return redirect(client)
+    return render(
+        request,
+        "clients/registration_benefits.html",
+        {"form": form, "client": client, "registration": registration},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def registration_end_view(request: HttpRequest, public_id: str, registration_id: int) -> HttpResponse:
     user = _require_client_work(request)
     client = selectors.client_get_for_user(user=user, public_id=public_id, request=request)

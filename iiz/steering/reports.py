@@ -96,7 +96,8 @@ def cost_benefit_summary(period: Period, *, publisher: Publisher) -> CostBenefit
         (_("Integrationen (Stelle im ersten Arbeitsmarkt gefunden oder erhalten)"), cb.integrations),
         (_("davon mit ALV-Taggeldern"), cb.with_alv),
         (_("davon mit Sozialhilfe"), cb.with_sa),
-        (_("davon mit IV-Rente"), cb.with_iv),
+        (_("davon mit IV-Rente (Rentenprüfung hängig oder Rente auf dem Spiel)"), cb.with_iv),
+        (_("davon bei der IV angemeldet, ohne Rentenfrage (keine vermiedene Rente)"), cb.iv_without_pension),
     ]
     lines = [CostBenefitLine(label, n.display, None if n.small else float(n.value), n.small) for label, n in counts]
     for label, amount in [
@@ -121,10 +122,11 @@ def cost_benefit_summary(period: Period, *, publisher: Publisher) -> CostBenefit
         "Kosten-Nutzen-Rechnung für den ganzen Kanton, unabhängig vom gewählten Umfang; Annahmen, Quellen und "
         "die Herleitung des Break-even auf der Seite Kosten-Nutzen."
     )
-    if cb.suppressed:
+    if cb.suppressed or cb.incomplete:
         note += " " + _(
-            "Beträge, die eine als «< %(t)s» ausgewiesene Zahl verraten würden, stehen als «X»; der Break-even "
-            "beruht dann auf der Modellannahme je Integration."
+            "Beträge, die eine als «< %(t)s» ausgewiesene Zahl verraten würden, stehen als «X» und fehlen im "
+            "Total (dann eine Untergrenze); ohne ausgewiesene Integrationen beruht der Break-even auf der "
+            "Modellannahme je Integration."
         ) % {"t": publisher.t}
     return CostBenefitSummary(lines, note)
 

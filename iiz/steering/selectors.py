@@ -600,7 +600,7 @@ def strategic_dashboard(*, filters: Filters, today: dt.date, user: User | None =
         regions=regions,
         regions_new=regions_new,
         regions_chart=chart,
-        cost_benefit_url=cost_benefit_url(),
+        cost_benefit_url=f"{cost_benefit_url()}?{urlencode({'period': period.label})}",
         method_note=method_note(t),
     )
 

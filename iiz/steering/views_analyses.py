@@ -9,6 +9,7 @@ Content-Security-Policy forbids inline styles and scripts.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -27,7 +28,7 @@ from iiz.cases.models import LifeSituation
 from iiz.organisations.models import User
 from iiz.steering import analyses
 from iiz.steering.analyses import AnalysisFilter, DimensionResult
-from iiz.steering.costbenefit import cost_benefit_published, parameters
+from iiz.steering.costbenefit import PublishedCostBenefit, cost_benefit_published, parameters
 from iiz.steering.kpis import Period
 from iiz.steering.models import CostBenefitParameter
 from iiz.steering.publication import Publisher, Reader, method_note, threshold
@@ -238,10 +239,36 @@ def _admin_change_url(parameter: CostBenefitParameter) -> str:
         return f"/admin/steering/costbenefitparameter/{parameter.pk}/change/"
 
 
+@dataclass(frozen=True)
+class _BenefitRow:
+    label: str
+    assumption: str
+    persons: object
+    per_person: Decimal
+    from_records: bool
+    saving: Decimal | None
+
+
+def _benefit_lines(cb: PublishedCostBenefit) -> list[_BenefitRow]:
+    labels = {
+        "alv": (_("ALV-Taggelder"), _("Annahme: Taggeld × Taggelder pro Monat × vermiedene Monate")),
+        "sa": (_("Sozialhilfe"), _("Annahme: Sozialhilfe pro Person und Jahr × vermiedene Jahre")),
+        "iv": (
+            _("IV-Rente (Rentenprüfung hängig oder Rente auf dem Spiel)"),
+            _("durchschnittliche IV-Rente × 12 × vermiedene Rentenjahre"),
+        ),
+    }
+    return [
+        _BenefitRow(labels[code][0], labels[code][1], line.persons, line.per_person, line.from_records, line.saving)
+        for code, line in cb.lines.items()
+    ]
+
+
 @require_GET
 def costbenefit_view(request: HttpRequest) -> HttpResponse:
     user = _strategic_user(request)
-    text = request.GET.get("periode", "").strip() or str(timezone.localdate().year)
+    # "periode" was the parameter's name before the pages agreed on "period"; old links keep working.
+    text = (request.GET.get("period") or request.GET.get("periode") or "").strip() or str(timezone.localdate().year)
     context: dict[str, object] = {**_nav(user), "period_text": text[:20]}
     try:
         period = Period.parse(text)
@@ -266,8 +293,7 @@ def costbenefit_view(request: HttpRequest) -> HttpResponse:
                 (parameter, _admin_change_url(parameter) if may_edit else None)
                 for parameter in CostBenefitParameter.objects.all()
             ],
-            "solothurn_per_integration_low": Decimal(1_000_000) / 6,
-            "solothurn_per_integration_high": Decimal(1_000_000) / 5,
+            "benefit_lines": _benefit_lines(published),
             "method_note": method_note(),
             "t": threshold(),
         }
