@@ -159,3 +159,17 @@ def test_it_closes_cases_by_the_persons_situation_and_invites_external_contacts(
     staff = User.objects.filter(username__startswith="demo-iiz-")
     assert staff.exists()
     assert all(u.phone and u.first_name and u.last_name != u.unit.name for u in staff if u.unit is not None)
+
+
+def test_it_records_what_the_persons_draw_for_the_cost_benefit_model(bulk_cases: list[Case]) -> None:
+    from iiz.clients.models import IvPensionStatus, Registration
+
+    # given the cases of the synthetic clients
+    clients = {case.client_id for case in bulk_cases}
+    registrations = list(Registration.objects.filter(client_id__in=clients).select_related("institution"))
+    # then the RAV's, the social services' and the IV's registrations carry what the persons draw or risk,
+    # valid by the model's rules
+    for registration in registrations:
+        registration.full_clean()
+    assert any(r.alv_remaining_days for r in registrations)
+    assert {r.iv_pension_status for r in registrations} >= {IvPensionStatus.NONE, IvPensionStatus.PENDING}

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_leaves_no_small_count_to_a_differencing_attack(capsys: pytest.CaptureFixture[str]) -> None:
     # given two years of demo data
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--clients", "300", "--cases", "50", "--case-share", "0", stdout=io.StringIO())
     today = timezone.localdate()
     # when every published figure of every filter combination is collected and attacked
     collection, requested = steering_attack.collect(

@@ -76,6 +76,7 @@ from iiz.demo.cases import (
     MEETING_PLACES,
     OUTCOMES,
     case_teams_by_district,
+    demo_benefits_record,
     offerings_by_kind,
 )
 from iiz.demo.people import demo_contacts_ensure, office_phone, staff_name
@@ -650,6 +651,7 @@ def demo_cases_bulk_generate(
                         "follow_ups": len(built.follow_ups),
                     },
                 )
+                demo_benefits_record(client_ids=sorted({case.client_id for case in cases}), seed=seed + last)
             created += made
         if progress is not None:
             progress(seen, created)

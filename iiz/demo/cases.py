@@ -25,6 +25,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.test import override_settings
@@ -49,7 +50,7 @@ from iiz.cases.models import (
     ProblemTopic,
     ServiceOffering,
 )
-from iiz.clients.models import Client, DataCategory, Registration
+from iiz.clients.models import Client, DataCategory, IvPensionStatus, Registration
 from iiz.clients.services import registration_create
 from iiz.demo.people import demo_contacts_ensure
 from iiz.demo.world import demo_specialists_ensure, refuse_outside_demo
@@ -756,6 +757,39 @@ class _Builder:
         return case
 
 
+def demo_benefits_record(*, client_ids: list[int], seed: int) -> int:
+    """What the persons with an IIZ case draw from their institutions, for the cost-benefit model.
+
+    The RAV records the remaining ALV entitlement, the social service the monthly social assistance, the
+    IV-Stelle whether a pension is in question (about half of the IV's persons are early-intervention cases
+    without one, like the Uster case of the issue). The values keep the model's bounds (``Registration.clean``)
+    by construction; the demo writes them in one update per registration, as the bulk generators write rows.
+    A separate random stream leaves the rest of the demo as it was for a seed. Returns the registrations set.
+    """
+    rng = random.Random(seed * 31 + 16)
+    changed = 0
+    registrations = (
+        Registration.objects.filter(client_id__in=client_ids, deregistered_on__isnull=True)
+        .select_related("institution")
+        .order_by("pk")
+    )
+    for registration in registrations:
+        kind = registration.institution.kind
+        values: dict[str, object] = {}
+        if kind == InstitutionKind.LABOUR and rng.random() < 0.85:
+            values["alv_remaining_days"] = rng.choice((60, 90, 120, 180, 240, 300, 400, 520))
+        elif kind == InstitutionKind.SOCIAL_SERVICE and rng.random() < 0.85:
+            values["sa_monthly_amount"] = Decimal(rng.randrange(900, 3300, 50))
+        elif kind == InstitutionKind.DISABILITY:
+            values["iv_pension_status"] = rng.choices(
+                (IvPensionStatus.NONE, IvPensionStatus.PENDING, IvPensionStatus.AT_STAKE), weights=(50, 30, 20)
+            )[0]
+        if values:
+            Registration.objects.filter(pk=registration.pk).update(**values)
+            changed += 1
+    return changed
+
+
 def demo_cases_generate(*, count: int, seed: int, today: dt.date | None = None) -> int:
     """Create up to ``count`` synthetic IIZ cases through the case services; returns how many were created."""
     refuse_outside_demo()
@@ -777,4 +811,5 @@ def demo_cases_generate(*, count: int, seed: int, today: dt.date | None = None) 
                 created += 1
     finally:
         trace.setLevel(level)
+    demo_benefits_record(client_ids=[plan.client.pk for plan in plans if plan.client is not None], seed=seed)
     return created
