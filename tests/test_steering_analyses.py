@@ -37,6 +37,7 @@ from iiz.organisations.models import Municipality, User
 from iiz.steering import analyses
 from iiz.steering.analyses import AnalysisFilter, Labels, case_analysis
 from iiz.steering.kpis import CaseRow
+from iiz.steering.publication import Publisher
 from tests.factories import CaseFactory, ClientFactory
 
 TODAY = timezone.localdate()
@@ -170,6 +171,11 @@ def built(users) -> Built:
     return Built(cases)
 
 
+def published(ids) -> int:
+    """The published count of cases (``iiz.steering.publication``): what the page may show of them."""
+    return Publisher().count(sorted(ids)).value
+
+
 def _group(analysis, dimension_key: str, group_key: str):
     dimension = next(d for d in analysis.dimensions if d.key == dimension_key)
     return next((g for g in dimension.groups if g.key == group_key), None), dimension
@@ -189,15 +195,20 @@ def test_it_finds_the_faster_group_by_kaplan_meier_and_cox(built):
     assert fast.median is not None and slow.median is not None
     assert fast.median < slow.median
     assert fast.median == 58  # the 20th of 40 integrations: 20 + 2 * 19 days
-    assert (fast.n, fast.events) == (40, 40)
-    assert (slow.n, slow.events) == (40, 35 - 9)  # the 35 closed less the 9 with i % 4 == 0; none of the open
-    # and the Cox model gives the job-coaching flag a hazard ratio above 1, with what stands behind it
+    fast_ids = [case.pk for case in built.cases[:40]]
+    slow_cases = built.cases[40:]
+    # the 35 closed less the 9 with i % 4 == 0 are integrated; none of the open: counts as published
+    slow_events = [case.pk for i, case in enumerate(slow_cases) if i < 35 and i % 4 != 0]
+    assert (fast.n, fast.events) == (published(fast_ids), published(fast_ids))
+    assert (slow.n, slow.events) == (published(c.pk for c in slow_cases), published(slow_events))
+    # and the Cox model does not pretend: every case with job coaching integrated before any without it, a
+    # separation, so the flag gets the reason instead of an artefact of a hazard ratio
     cox = analysis.cox
     assert cox.message is None
-    row = next(r for r in cox.rows if r.column == f"measure:{FAST_MEASURE}")
-    assert row.hazard_ratio > 1 and row.lower > 1
-    assert row.p < 0.001
-    assert (row.n, row.events) == (40, 40)
+    assert any(label.endswith("Job-Coaching der IV") for label, _why in cox.separated)
+    assert not any(r.column == f"measure:{FAST_MEASURE}" for r in cox.rows)
+    for row in cox.rows:
+        assert 1e-3 < row.hazard_ratio < 1e3
     assert (cox.n, cox.events) == (80, 66)
     assert (analysis.n, analysis.events) == (80, 66)
 
@@ -209,27 +220,62 @@ def test_it_warns_where_a_group_is_too_small_to_trust(built):
     # then their curve is shown, with the warning on the number of cases
     middle, _dimension = _group(analysis, "age_band", "40-54")
     assert middle is not None
-    assert middle.n == 21
-    assert any("21 Fälle" in warning for warning in middle.warnings)
+    assert middle.n == published(_aged(built, 40, 54))
+    assert any(f"{middle.n} Fälle" in warning for warning in middle.warnings)
     big, _dimension = _group(analysis, "age_band", "26-39")
-    assert big is not None and big.n == 50 and not big.warnings
+    assert big is not None and big.n == published(_aged(built, 26, 39)) and not big.warnings
 
 
-def test_it_hides_a_group_below_the_suppression_threshold(built, settings):
-    # given three persons over 55 and the default threshold of five
-    settings.IIZ_SUPPRESSION_THRESHOLD = 5
+def _aged(built, low: int, high: int) -> list[int]:
+    return [c.pk for c in built.cases if low <= c.opened_on.year - c.client.date_of_birth.year <= high]
 
+
+def test_it_leaves_out_groups_with_too_few_integrations(built):
+    # given six persons up to 25 (six integrations) and three over 55 (none): fewer than ten integrations each,
+    # and fewer than ten together
     # when
     analysis = case_analysis(filters=AnalysisFilter())
 
-    # then the group is not shown, nor is its size anywhere on the dimension
-    old, dimension = _group(analysis, "age_band", "55-")
-    assert old is None
-    assert dimension.hidden >= 1
-    assert all(group.n >= 5 for d in analysis.dimensions for group in d.groups)
-    # and, a single hidden group being recoverable from the total, a second one is hidden with it
+    # then neither is shown, nor merged, and the page says why
+    young, dimension = _group(analysis, "age_band", "-25")
+    old, _dimension = _group(analysis, "age_band", "55-")
+    assert young is None and old is None
     assert dimension.hidden == 2
-    assert sum(group.n for group in dimension.groups) == 50 + 21
+    assert any("weniger als 10 Integrationen" in note for note in dimension.notes)
+    assert sum(group.n for group in dimension.groups) == published(_aged(built, 26, 39)) + published(
+        _aged(built, 40, 54)
+    )
+
+
+def test_it_reports_separation_instead_of_a_hazard_ratio_of_zero(users):
+    # given a measure whose cases never integrate (like the "Arbeitsversuch" of the issue) beside enough others
+    for i in range(30):
+        _case(users=users, days=40 + 3 * i, integrated=True, birth_year=1990, fast=False, closed=True)
+    for i in range(12):
+        _case(users=users, days=300 + i, integrated=False, birth_year=1990, fast=True, closed=True)
+
+    # when
+    cox = case_analysis(filters=AnalysisFilter()).cox
+
+    # then the measure gets no hazard ratio but the reason, and no row of the model shows 0.00
+    assert any(label.endswith("Job-Coaching der IV") and "keine Integration" in why for label, why in cox.separated)
+    assert all(row.hazard_ratio > 1e-3 for row in cox.rows)
+    assert not any(row.column == f"measure:{FAST_MEASURE}" for row in cox.rows)
+
+
+def test_it_takes_at_most_one_feature_per_ten_integrations(built):
+    # given 66 integrations / when
+    cox = case_analysis(filters=AnalysisFilter()).cox
+
+    # then the model has at most six features, the rest are named with the reason
+    assert 0 < len(cox.rows) <= 66 // 10
+    assert all(
+        "weniger als 10 Integrationen je Merkmal" in why
+        for _label, why in cox.dropped
+        if "je Merkmal" in why
+    )
+    # and the categories are compared with a named reference, the flags with the cases without them
+    assert any(reference.startswith("Altersgruppe: ") for reference in cox.references)
 
 
 def test_it_reports_no_model_and_no_curves_without_integrations(users):
@@ -240,11 +286,10 @@ def test_it_reports_no_model_and_no_curves_without_integrations(users):
     # when
     analysis = case_analysis(filters=AnalysisFilter())
 
-    # then the curves stay flat and the model says why it is missing
+    # then no curve is drawn (no group has ten integrations) and the model says why it is missing
     assert analysis.events == 0
     assert analysis.cox.message is not None and "Keine Integration" in analysis.cox.message
-    age, _dimension = _group(analysis, "age_band", "26-39")
-    assert age is not None and age.median is None
+    assert all(not dimension.groups for dimension in analysis.dimensions)
 
 
 def test_it_survives_degenerate_frames():
@@ -276,7 +321,7 @@ def test_it_survives_degenerate_frames():
     cox = analyses.cox_model(frame, labels, threshold=5)
     assert cox.message is not None and not cox.rows
     dimension = analyses.km_by_dimension(frame, "age_band", labels, threshold=5)
-    assert [g.n for g in dimension.groups] == [8]
+    assert dimension.groups == []  # eight integrations: fewer than ten, no reliable curve
     empty = analyses.analysis_frame([], labels=labels, today=TODAY)
     assert analyses.cox_model(empty, labels, threshold=5).message is not None
     assert analyses.km_by_dimension(empty, "level", labels, threshold=5).groups == []
@@ -345,7 +390,7 @@ def test_it_shows_the_curves_the_cox_table_and_the_warnings(built, supervisory, 
     assert "<title id=" in html and "<desc id=" in html
     assert "style=" not in html.split("<main", 1)[1] and "<style" not in html
     assert "Hazard Ratio" in html and "Job-Coaching der IV" in html
-    assert "21 Fälle" in html  # the warning of the 40–54 year olds
+    assert f"{published(_aged(built, 40, 54))} Fälle" in html  # the warning of the 40–54 year olds
     assert "55+" not in html  # the hidden group
 
 
@@ -368,7 +413,7 @@ def test_it_renders_an_empty_period_with_an_explanation(built, coordinator, http
 
     # then
     assert response.status_code == 200
-    assert "Keine Fälle für diese Auswahl" in response.content.decode()
+    assert "Zu wenige Fälle oder Integrationen" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -463,7 +508,7 @@ def test_it_draws_the_chart_with_escaped_labels_and_no_styles():
             previous_case_id=None,
             life_situations={"x"},
         )
-        for i in range(12)
+        for i in range(30)
     ]
     dimension = analyses.km_by_dimension(
         analyses.analysis_frame(rows, labels=labels, today=TODAY), "life_situation", labels, threshold=5

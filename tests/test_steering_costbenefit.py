@@ -280,13 +280,13 @@ def test_it_leaves_the_amounts_of_benefits_shown_as_small_out_of_the_total(integ
     # then every count is the published one, and the amounts of the small ones are left out of the total
     cb = response.context["cb"]
     assert (cb.integrations, cb.with_alv, cb.with_sa, cb.with_iv) == tuple(published.values())
-    assert published["sa"].small and published["iv"].small
-    assert cb.lines["sa"].saving is None and cb.lines["iv"].saving is None
-    assert cb.incomplete
+    for key in ("alv", "sa", "iv"):
+        assert (cb.lines[key].saving is None) == published[key].small
+    assert cb.incomplete == any(published[key].small for key in ("alv", "sa", "iv"))
     if not published["integrations"].small:
         assert cb.savings == sum(line.saving or 0 for line in cb.lines.values())
     html = response.content.decode()
-    assert "&lt; 5" in html
+    assert "&lt; 5" in html  # at least the IV pensions avoided by nobody
     assert "Break-even" in html and "Solothurn" in html
 
 

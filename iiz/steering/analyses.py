@@ -5,14 +5,19 @@ a pandas DataFrame without names, AHV numbers, birth dates or database ids: case
 hashes, the age is a band, the residence a district. Everything else (Kaplan–Meier curves, the Cox model,
 the export for evaluators) is computed from that frame.
 
-Time to integration is counted in days from the opening of the case to the integration (a job in the first
-labour market, a job kept, or an apprenticeship or training started: event = 1). Cases closed otherwise are
-censored at their closure, open cases today (event = 0). Dropping out is thus treated like the end of
-observation, which flatters the curves somewhat; the page says so.
+Time to integration is counted in days from the opening of the case to the integration, as the KPI catalogue
+defines it (``iiz.steering.kpis.INTEGRATION``: a job in the first labour market found or kept: event = 1).
+Cases closed otherwise (training, stabilised, dropout, moving away) are censored at their closure, open cases
+today (event = 0). Dropping out is thus treated like the end of observation, which flatters the curves
+somewhat; the page says so.
 
-Small numbers: a group below the suppression threshold is not shown at all; where exactly one group of a
-dimension would be hidden, the next smallest is hidden as well, so that the hidden one cannot be recovered
-by subtracting the visible groups from the total that the page states.
+Groups and features with too few integrations say nothing reliable: a group of a dimension is shown with at
+least ``MIN_EVENTS`` integrations (the published count, see ``iiz.steering.publication``); the smaller groups
+of a dimension whose groups do not overlap are merged into one "other groups", or left out where even that
+stays below. The Cox model takes at most one feature per ``MIN_EVENTS`` integrations (events per variable),
+leaves out features with separation (no integration with, or without, the feature: a hazard ratio of 0 or
+infinity is an artefact, not an effect) and says so; each category is compared with a named reference, each
+feature flag with the cases without it.
 """
 
 from __future__ import annotations
@@ -39,10 +44,10 @@ from lifelines.utils import median_survival_times
 
 from iiz.audit.models import AuditAction
 from iiz.audit.services import audit_record
-from iiz.cases.models import INTEGRATED_OUTCOMES, FollowUpStatus, LifeSituation, ServiceOffering
+from iiz.cases.models import FollowUpStatus, LifeSituation, ServiceOffering
 from iiz.organisations.models import Institution, InstitutionKind
-from iiz.steering.kpis import CaseRow, Period, Scope, dataset_load
-from iiz.steering.publication import Publisher
+from iiz.steering.kpis import INTEGRATION, CaseRow, Period, Scope, dataset_load
+from iiz.steering.publication import MAX_DEVIATION, Publisher
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -170,7 +175,7 @@ class Labels:
 
 def _lasting(case: CaseRow) -> bool | None:
     """Still integrated at the 12-month follow-up: None when not integrated or not (yet) asked."""
-    if case.outcome not in INTEGRATED_OUTCOMES or LASTING_MONTHS not in case.follow_ups:
+    if case.outcome not in INTEGRATION or LASTING_MONTHS not in case.follow_ups:
         return None
     status = case.follow_ups[LASTING_MONTHS]
     if status == FollowUpStatus.UNKNOWN:
@@ -189,12 +194,13 @@ def analysis_frame(cases: Iterable[CaseRow], *, labels: Labels, today: dt.date) 
     order = {code: position for position, code in enumerate(labels.life_situations)}
     records: list[dict[str, Any]] = []
     for case in cases:
-        integrated = case.closed_on is not None and case.outcome in INTEGRATED_OUTCOMES
+        integrated = case.closed_on is not None and case.outcome in INTEGRATION
         end: dt.date = (case.outcome_on or case.closed_on or today) if integrated else (case.closed_on or today)
         kinds = {labels.institution_kinds[i] for i in case.institutions if i in labels.institution_kinds}
         situations = sorted(case.life_situations, key=lambda code: (order.get(code, len(order)), code))
         record: dict[str, Any] = {
-            "case_id": case.id,  # never exported: only for publishing counts (record keys)
+            "case_id": case.id,  # never exported: only for publishing counts
+            "record_key": case.record_key,
             "case": pseudonym("case", case.id),
             "person": pseudonym("person", case.client_id),
             "opened_year": case.opened_on.year,
@@ -288,13 +294,39 @@ class DimensionResult:
     logrank_p: float | None = None
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def days_shown(self) -> list[int]:
+        """The days of the survival columns that some group is observed that long (no empty column)."""
+        observed = {p.days for g in self.groups for p in g.at_days if p.survival is not None}
+        return [d for d in SURVIVAL_DAYS if d in observed]
+
+    @property
+    def has_lasting(self) -> bool:
+        return any(group.lasting for group in self.groups)
+
 
 def _finite(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+def _publisher(frame: pd.DataFrame) -> Publisher:
+    """A publisher for the frame's cases, with their record keys (no query)."""
+    if frame.empty or "record_key" not in frame:
+        return Publisher(keys={})
+    return Publisher(keys=dict(zip(frame["case_id"].tolist(), frame["record_key"].tolist(), strict=True)))
+
+
+def _published(part: pd.DataFrame) -> tuple[int, int]:
+    """The published numbers of cases and integrations of a group (``iiz.steering.publication``)."""
+    publisher = _publisher(part)
+    return (
+        publisher.count(part["case_id"].tolist()).value,
+        publisher.count(part.loc[part["event"] == 1, "case_id"].tolist()).value,
+    )
+
+
 def _curve(key: str, label: str, part: pd.DataFrame, threshold: int) -> GroupCurve:
-    n, events = len(part), int(part["event"].sum())
+    n, events = _published(part)
     from lifelines import KaplanMeierFitter  # imported here: lifelines is heavy and only these pages need it
 
     kmf = KaplanMeierFitter().fit(part["duration"], part["event"])
@@ -364,9 +396,12 @@ DIMENSIONS: list[tuple[str, str | Promise, bool]] = [
 
 
 def publishable(part: pd.DataFrame, threshold: int) -> bool:
-    """A group is shown when neither its cases nor its integrations are a small number (zero is no person)."""
-    events = int(part["event"].sum())
-    return len(part) >= threshold and (events == 0 or events >= threshold)
+    """A group is shown with at least MIN_EVENTS integrations and threshold + 3 cases, as published: fewer
+    events give no reliable curve, and the published counts decide, so that showing tells no more than they."""
+    if part.empty:
+        return False
+    n, events = _published(part)
+    return n >= max(threshold + MAX_DEVIATION, MIN_EVENTS) and events >= MIN_EVENTS
 
 
 def km_by_dimension(frame: pd.DataFrame, key: str, labels: Labels, *, threshold: int) -> DimensionResult:
@@ -375,22 +410,32 @@ def km_by_dimension(frame: pd.DataFrame, key: str, labels: Labels, *, threshold:
         return DimensionResult(key, label, [], 0, overlapping)
     candidates = [(k, lbl, mask) for k, lbl, mask in _dimension_groups(frame, key, labels) if mask.sum() > 0]
     shown = [(k, lbl, mask) for k, lbl, mask in candidates if publishable(frame[mask], threshold)]
-    hidden = len(candidates) - len(shown)
-    if hidden == 1 and shown:
-        # Complementary suppression: the total is published, so a single hidden group would be recoverable.
-        smallest = min(shown, key=lambda group: int(group[2].sum()))
-        shown.remove(smallest)
-        hidden += 1
+    rest = [(k, lbl, mask) for k, lbl, mask in candidates if not publishable(frame[mask], threshold)]
+    merged = 0
+    if rest and not overlapping and len(rest) > 1:
+        # Groups that do not overlap can be merged: together they may have enough integrations.
+        mask = rest[0][2].copy()
+        for _k, _lbl, other in rest[1:]:
+            mask |= other
+        if publishable(frame[mask], threshold):
+            shown.append(("other", _("übrige Gruppen (%(names)s)") % {"names": ", ".join(g[1] for g in rest)}, mask))
+            merged = len(rest)
+    hidden = len(rest) - merged
     result = DimensionResult(key, label, [], hidden, overlapping)
     for k, lbl, mask in shown:
         result.groups.append(_curve(k, lbl, frame[mask], threshold))
+    if merged:
+        result.notes.append(
+            _("%(count)d Gruppen mit weniger als %(min)d Integrationen sind zu «übrige Gruppen» zusammengefasst.")
+            % {"count": merged, "min": MIN_EVENTS}
+        )
     if hidden:
         result.notes.append(
             _(
-                "%(hidden)d Gruppe(n) mit weniger als %(t)d Fällen oder Integrationen (oder zu deren Schutz) sind "
-                "nicht dargestellt."
+                "%(hidden)d Gruppe(n) mit weniger als %(min)d Integrationen (oder weniger als %(n)d Fällen) sind "
+                "nicht dargestellt: zu wenige für eine verlässliche Kurve."
             )
-            % {"hidden": hidden, "t": threshold}
+            % {"hidden": hidden, "min": MIN_EVENTS, "n": max(threshold + MAX_DEVIATION, MIN_EVENTS)}
         )
     if not overlapping and len(shown) >= 2:
         visible = pd.concat([frame[mask].assign(_group=k) for k, _lbl, mask in shown])
@@ -427,6 +472,7 @@ class CoxResult:
     events: int
     rows: list[CoxRow] = field(default_factory=list)
     references: list[str] = field(default_factory=list)  # reference categories of age and level
+    separated: list[tuple[str, str]] = field(default_factory=list)  # label, why: no estimate is possible
     dropped: list[tuple[str, str]] = field(default_factory=list)  # label, reason
     small_dropped: int = 0  # features left out because fewer than the threshold have (or lack) them
     message: str | None = None  # why no model could be fitted
@@ -450,10 +496,16 @@ def _candidate_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[list[str
 
 
 def _select_covariates(
-    design: pd.DataFrame, families: list[list[str]], labels: Labels, result: CoxResult, threshold: int
+    design: pd.DataFrame,
+    families: list[list[str]],
+    labels: Labels,
+    result: CoxResult,
+    threshold: int,
+    events: pd.Series,
 ) -> list[str]:
     n = len(design)
-    kept: list[str] = []
+    total_events = int(events.sum())
+    kept: list[tuple[int, str]] = []  # (the smaller of the events with and without the feature, column)
     for number, family in enumerate(families):
         usable = []
         for column in family:
@@ -469,32 +521,56 @@ def _select_covariates(
                 usable.append(column)
         if number < 2 and usable:
             # Age band and level are categories: the most frequent one is the reference the others compare with.
-            reference = max(family, key=lambda column: (int(design[column].sum()), column))
-            result.references.append(labels.column(reference))
+            reference = max(usable, key=lambda column: (int(design[column].sum()), column))
+            result.references.append(
+                _("%(family)s: %(reference)s")
+                % {
+                    "family": _("Altersgruppe") if number == 0 else _("höchste Stufe"),
+                    "reference": labels.column(reference),
+                }
+            )
             usable = [c for c in usable if c != reference]
-        else:
-            # Flags compare with the cases that have none of them. When there are none or only a handful (the
-            # flags partition the cases, as life situations nearly do), every estimate would lean on that
-            # handful: the most frequent flag becomes the reference instead.
-            while usable and int((design[usable].sum(axis=1) == 0).sum()) < threshold:
-                reference = max(usable, key=lambda column: (int(design[column].sum()), column))
-                result.references.append(labels.column(reference))
-                usable.remove(reference)
-        # Rare flags first, so that in a set of flags that always sums to one the most frequent is left out.
-        kept.extend(sorted(usable, key=lambda column: int(design[column].sum())))
+        for column in usable:
+            flagged = design[column] == 1
+            with_events = int(events[flagged].sum())
+            without_events = total_events - with_events
+            if with_events == 0 or without_events == 0:
+                # Separation: the likelihood has no maximum, and a fitted hazard ratio of 0 or infinity is an
+                # artefact. Reported, not estimated.
+                result.separated.append(
+                    (
+                        labels.column(column),
+                        _("keine Integration mit diesem Merkmal")
+                        if with_events == 0
+                        else _("keine Integration ohne dieses Merkmal"),
+                    )
+                )
+                continue
+            kept.append((min(with_events, without_events), column))
+    # Events per variable: at most one feature per MIN_EVENTS integrations, those with the most information first.
+    room = total_events // MIN_EVENTS
+    kept.sort(key=lambda item: (-item[0], item[1]))
+    for _info, column in kept[room:]:
+        result.dropped.append(
+            (
+                labels.column(column),
+                _("weniger als %(min)d Integrationen je Merkmal im Modell: nicht aufgenommen") % {"min": MIN_EVENTS},
+            )
+        )
+    chosen_columns = [column for _info, column in kept[:room]]
     # Leave out columns that are linear combinations of others (and of the baseline): not estimable. The rank
     # of the columns equals that of their Gram matrix, which is small whatever the number of cases.
-    matrix = np.column_stack([np.ones(n)] + [design[column].to_numpy(dtype=float) for column in kept])
+    matrix = np.column_stack([np.ones(n)] + [design[column].to_numpy(dtype=float) for column in chosen_columns])
     gram = matrix.T @ matrix
     selected: list[str] = []
     chosen = [0]
-    for position, column in enumerate(kept, start=1):
+    for position, column in enumerate(chosen_columns, start=1):
         candidate = [*chosen, position]
         if np.linalg.matrix_rank(gram[np.ix_(candidate, candidate)]) == len(candidate):
             chosen = candidate
             selected.append(column)
         else:
-            result.dropped.append((labels.column(column), _("durch andere Merkmale bestimmt (Referenz)")))
+            result.dropped.append((labels.column(column), _("durch andere Merkmale bestimmt")))
     return selected
 
 
@@ -517,11 +593,12 @@ def cox_model(frame: pd.DataFrame, labels: Labels, *, threshold: int) -> CoxResu
         result.message = _("Alle ausgewählten Fälle sind integriert: ohne Vergleich lässt sich kein Modell schätzen.")
         return result
     design, families = _candidate_columns(frame)
-    covariates = _select_covariates(design, families, labels, result, threshold)
+    covariates = _select_covariates(design, families, labels, result, threshold, frame["event"])
     if not covariates:
-        result.message = (
-            _("Kein Merkmal unterscheidet genügend Fälle (mindestens %d mit und ohne): kein Modell.") % threshold
-        )
+        result.message = _(
+            "Kein Merkmal lässt sich schätzen: Es braucht mindestens %(t)d Fälle mit und ohne das Merkmal, "
+            "Integrationen auf beiden Seiten und mindestens %(min)d Integrationen je Merkmal."
+        ) % {"t": threshold, "min": MIN_EVENTS}
         return result
     correlation = design[covariates].corr().abs()
     for position, first in enumerate(covariates):
@@ -578,12 +655,16 @@ def cox_model(frame: pd.DataFrame, labels: Labels, *, threshold: int) -> CoxResu
             upper=float(row["exp(coef) upper 95%"]),
             p=float(row["p"]),
         )
-        cox_row.events_shown = Publisher().count(frame.loc[mask & (frame["event"] == 1), "case_id"].tolist()).value
+        publisher = _publisher(frame)
+        cox_row.events_shown = publisher.count(frame.loc[mask & (frame["event"] == 1), "case_id"].tolist()).value
+        cox_row.n = publisher.count(frame.loc[mask, "case_id"].tolist()).value
         if cox_row.n < MIN_CASES or cox_row.events < MIN_EVENTS:
             cox_row.warnings.append(_("wenige Fälle oder Integrationen"))
         low, high = HR_PLAUSIBLE
         if not (low < cox_row.hazard_ratio < high) or not math.isfinite(cox_row.upper):
-            cox_row.warnings.append(_("nicht schätzbar (Merkmal bestimmt das Ergebnis fast vollständig)"))
+            # Quasi-separation the counts did not show: no estimate rather than a hazard ratio of 0.00.
+            result.separated.append((cox_row.label, _("das Merkmal bestimmt das Ergebnis fast vollständig")))
+            continue
         result.rows.append(cox_row)
     result.concordance = _finite(fitter.concordance_index_)
     return result
@@ -603,8 +684,8 @@ class Analysis:
     dimensions: list[DimensionResult]
     cox: CoxResult
     labels: Labels
-    n_shown: int = 0  # the published counts of cases and integrations
-    events_shown: int = 0
+    n_shown: int | None = None  # the published counts of cases and integrations (None: "< t")
+    events_shown: int | None = None
 
     @property
     def censored(self) -> int:
@@ -623,11 +704,11 @@ def case_analysis(*, filters: AnalysisFilter, today: dt.date | None = None) -> A
     frame = analysis_frame(analysis_cases(filters=filters), labels=labels, today=today or timezone.localdate())
     n = len(frame)
     events = int(frame["event"].sum()) if n else 0
-    publisher = Publisher()
-    n_shown = publisher.count(frame["case_id"].tolist() if n else []).value
-    events_shown = publisher.count(frame.loc[frame["event"] == 1, "case_id"].tolist() if n else []).value
-    if n < threshold or 0 < events < threshold:
-        # Too few cases to say anything without exposing them.
+    publisher = _publisher(frame)
+    n_shown = publisher.count(frame["case_id"].tolist() if n else []).shown
+    events_shown = publisher.count(frame.loc[frame["event"] == 1, "case_id"].tolist() if n else []).shown
+    if n_shown is None or (events and events_shown is None):
+        # Too few cases (or integrations) published to say anything without exposing them.
         return Analysis(filters, threshold, n, events, [], CoxResult(n, events), labels, n_shown, events_shown)
     dimensions = [km_by_dimension(frame, key, labels, threshold=threshold) for key, _label, _ov in DIMENSIONS]
     return Analysis(
