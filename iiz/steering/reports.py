@@ -330,7 +330,9 @@ def report_render_xlsx(data: ReportData) -> bytes:
             ]
         )
         # Numbers stay numbers; Excel shows the grouping of the reader's locale (1'112'000 in Switzerland).
-        cost.cell(row=cost.max_row, column=2).number_format = money_formats.get(item.unit, "#,##0")
+        # A withheld amount is the mark "X", text: no number format.
+        if not item.suppressed:
+            cost.cell(row=cost.max_row, column=2).number_format = money_formats.get(item.unit, "#,##0")
     cost.append([])
     cost.append([data.cost_benefit.note])
     widths(cost, [60, 18])
