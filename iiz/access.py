@@ -277,6 +277,22 @@ class ClientAccess:
             return True
         return any(i.pk == self.institution_id for i in consent.institutions.all())
 
+    def may_see_accesses_of(self, institution: Institution) -> bool:
+        """Whether the file's access log may show the accesses of an institution to this viewer.
+
+        That an institution opened the file says that it serves the person (the IV-Stelle: health; the social
+        service: social assistance), so its accesses are shown like its registration: to itself, and to others
+        only under the person's consent for that category. The Geschäftsstelle's accesses are always shown.
+        """
+        from iiz.clients.models import REGISTRATION_CATEGORY, DataCategory
+        from iiz.organisations.models import InstitutionKind
+
+        if institution.pk == self.institution_id or institution.kind == InstitutionKind.COORDINATION:
+            return True
+        category = REGISTRATION_CATEGORY.get(institution.kind, DataCategory.PERSONAL)
+        consent = self.consent_between(category=category, first_id=self.institution_id, second_id=institution.pk)
+        return consent is not None
+
     @property
     def is_read_only(self) -> bool:
         """An access request opens the file for the right-of-access report only: nothing may be changed or
@@ -311,10 +327,31 @@ def client_access_for(*, user: User, client: Client) -> ClientAccess | None:
     return ClientAccess(user=user, client=client, basis=basis, consents=valid_consents(client=client))
 
 
+def _open_access_requests(*, client: Client) -> QuerySet[AccessRequest]:
+    earliest = timezone.localdate() - dt.timedelta(days=ACCESS_REQUEST_DAYS)
+    return AccessRequest.objects.filter(client=client, closed_at__isnull=True, received_on__gte=earliest)
+
+
 def access_request_open(*, client: Client) -> bool:
     """An open request of the person to learn what the platform holds about them (see AccessRequest)."""
-    earliest = timezone.localdate() - dt.timedelta(days=ACCESS_REQUEST_DAYS)
-    return AccessRequest.objects.filter(client=client, closed_at__isnull=True, received_on__gte=earliest).exists()
+    return _open_access_requests(client=client).exists()
+
+
+def open_access_request(*, client: Client) -> AccessRequest | None:
+    """The newest open request of the person, which the right-of-access report answers."""
+    return _open_access_requests(client=client).order_by("-received_on", "-id").first()
+
+
+def may_produce_disclosure(*, user: User, client: Client) -> AccessRequest | None:
+    """The request a coordinator may answer with the right-of-access report, or None.
+
+    The report holds the person's data of every institution, so it is produced only for the person: under
+    an open access request recorded by the Geschäftsstelle, never because the coordinator takes part in
+    a case (a case shows each institution's data only under the person's consent).
+    """
+    if not may_handle_access_requests(user) or client_access_for(user=user, client=client) is None:
+        return None
+    return open_access_request(client=client)
 
 
 def override_request_pending(*, client: Client) -> bool:

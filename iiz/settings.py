@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "iiz.core.middleware.SecondFactorMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication, so that it knows who was refused (DRF sets the token's user on the request).
+    "iiz.core.middleware.DenialAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",

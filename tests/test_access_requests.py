@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from stdnum.ch import ssn
 
-from iiz.audit.models import ACCESS_REQUEST_DAYS, AccessRequest, AuditAction, AuditBasis, AuditEvent
+from iiz.audit.models import ACCESS_REQUEST_DAYS, AccessRequest, AuditAction, AuditBasis, AuditEvent, DisclosureScope
 from tests.factories import ClientFactory
 
 if TYPE_CHECKING:
@@ -24,12 +24,13 @@ LIST = reverse("audit:access_requests")
 UNKNOWN_AHV = "756.9999.9999.91"  # a valid check digit that the factories do not hand out (checked below)
 
 
-def form_data(client: Client | None, **overrides: str) -> dict[str, str]:
-    data = {
+def form_data(client: Client | None, **overrides: str) -> dict[str, str | list[str]]:
+    data: dict[str, str | list[str]] = {
         "ahv_number": ssn.format(client.ahv_number) if client else UNKNOWN_AHV,
         "received_on": timezone.localdate().isoformat(),
         "identity_check": "Kopie der Identitätskarte",
         "reference": "DSG-2026-014",
+        "scope": list(DisclosureScope.values),
     }
     data.update(overrides)
     return data

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iiz import access
-from iiz.audit.models import AccessRequest, AuditAction, AuditBasis
+from iiz.audit.models import AccessRequest, AuditAction, AuditBasis, DisclosureScope, all_disclosure_kinds
 from iiz.audit.services import audit_record
 from iiz.lib.ahv import ahv_normalise
 
@@ -40,6 +40,7 @@ def access_request_record(
     received_on: dt.date,
     identity_check: str,
     reference: str = "",
+    scope: list[str] | None = None,
     request: HttpRequest | None = None,
 ) -> AccessRequest:
     """Record a person's request; the person's file opens to the coordinators when the platform knows them."""
@@ -56,6 +57,9 @@ def access_request_record(
         errors["received_on"] = [_("Das Eingangsdatum darf nicht in der Zukunft liegen.")]
     if not identity_check.strip():
         errors["identity_check"] = [_("Halten Sie fest, wie die Identität der Person geprüft wurde.")]
+    kinds = all_disclosure_kinds() if scope is None else [kind for kind in DisclosureScope.values if kind in scope]
+    if not kinds or set(scope or kinds) - set(DisclosureScope.values):
+        errors["scope"] = [_("Wählen Sie, worüber die Person Auskunft verlangt.")]
     if errors:
         raise ValidationError(errors)
     client = Client.objects.filter(ahv_number=normalised).first()
@@ -64,6 +68,7 @@ def access_request_record(
         received_on=received_on,
         identity_check=identity_check.strip(),
         reference=reference.strip(),
+        scope=kinds,
         recorded_by=actor,
     )
     access_request.full_clean()
@@ -75,7 +80,7 @@ def access_request_record(
         object_type="access_request",
         object_id=access_request.public_id,
         basis=AuditBasis.ACCESS_REQUEST,
-        details={"data_held": client is not None},
+        details={"data_held": client is not None, "scope": kinds},
         request=request,
     )
     return access_request

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from iiz.audit.models import DisclosureScope, all_disclosure_kinds
 from iiz.clients.forms import DateInput
 
 
@@ -22,3 +23,10 @@ class AccessRequestForm(forms.Form):
         help_text=_("Zum Beispiel: Kopie der Identitätskarte, persönliche Vorsprache am Schalter."),
     )
     reference = forms.CharField(label=_("Geschäftsnummer"), max_length=100, required=False)
+    scope = forms.MultipleChoiceField(
+        label=_("Die Person verlangt Auskunft über"),
+        choices=DisclosureScope.choices,
+        initial=all_disclosure_kinds,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("In der Regel alles. Die Auskunft enthält nie mehr, als die Person verlangt hat."),
+    )

@@ -117,6 +117,21 @@ class AuditEvent(models.Model):
         return hashlib.sha256((self.previous_hash + self.canonical_payload()).encode()).hexdigest()
 
 
+class DisclosureScope(models.TextChoices):
+    """What a person may ask to learn (DSG Art. 25 para. 2): the report holds only the kinds asked for."""
+
+    PERSONAL = "personal", _("Personalien und Kontaktdaten")
+    REGISTRATIONS = "registrations", _("Anmeldungen bei den Institutionen")
+    CONSENTS = "consents", _("Einwilligungen")
+    CASES = "cases", _("iiz-Fälle: Abklärung, Plan, Sitzungen, Vereinbarungen, Anfragen")
+    EXCHANGE = "exchange", _("Nachrichten und Dokumente (Liste)")
+    ACCESS_LOG = "access_log", _("Zugriffsprotokoll: welche Stelle wann auf welcher Grundlage zugegriffen hat")
+
+
+def all_disclosure_kinds() -> list[str]:
+    return list(DisclosureScope.values)
+
+
 # How long the Geschäftsstelle may open a person's file for a request: 30 days to answer (DSG Art. 25
 # para. 7, VDSG Art. 18) and as long again for questions about the answer.
 ACCESS_REQUEST_DAYS = 60
@@ -148,6 +163,8 @@ class AccessRequest(models.Model):
         help_text=_("Zum Beispiel: Kopie der Identitätskarte, persönliche Vorsprache am Schalter."),
     )
     reference = models.CharField(_("Geschäftsnummer"), max_length=100, blank=True)
+    # What the person asked to learn; the report never holds more (DisclosureScope).
+    scope = models.JSONField(_("Umfang der Auskunft"), default=all_disclosure_kinds)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Erfasst von")
     )
@@ -181,3 +198,7 @@ class AccessRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None and timezone.localdate() <= self.access_until
+
+    def scope_labels(self) -> list[str]:
+        labels = dict(DisclosureScope.choices)
+        return [str(labels[kind]) for kind in DisclosureScope.values if kind in self.scope]

@@ -8,7 +8,8 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from iiz.audit.models import AuditBasis, AuditEvent
+from iiz.audit.denials import denial_written
+from iiz.audit.models import AuditAction, AuditBasis, AuditEvent
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -67,4 +68,6 @@ def audit_record(
         )
         event.entry_hash = event.compute_hash()
         event.save()
+    if action == AuditAction.DENIED:
+        denial_written(event.pk)
     return event

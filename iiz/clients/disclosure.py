@@ -1,8 +1,11 @@
-"""The right of access (IDG ZH § 20, DSG Art. 25): everything the platform holds about one person.
+"""The right of access (IDG ZH § 20, DSG Art. 25): what the platform holds about one person.
 
-A coordinator produces it for the client on request, as a PDF for the person and as a machine-readable
-JSON file. It contains the person's own data in full (it is theirs), the list of documents, the consents,
-the cases with their content, and the audit trail of who read or changed what.
+A coordinator produces it for the person under an open access request (AccessRequest), as a PDF for the
+person and as a machine-readable JSON file. It holds what the law gives the person (DSG Art. 25 para. 2):
+the data of the kinds the person asked for, from every institution (they are the person's own), where each
+came from, why it is processed, how long it is kept, and which institutions accessed it or received it.
+It never holds more than the request covers, nor data about other people: the access log names the
+institution and the role, not the staff member.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iiz import access
-from iiz.audit.models import AuditAction, AuditEvent
+from iiz.audit.models import AccessRequest, AuditAction, AuditBasis, AuditEvent, DisclosureScope
 from iiz.audit.services import audit_record
 from iiz.cases.models import Case
 from iiz.clients.models import Client
@@ -27,10 +30,6 @@ from iiz.organisations.models import Role
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
-
-
-def may_produce_disclosure(*, user: User, client: Client) -> bool:
-    return user.has_role(Role.COORDINATOR) and access.client_access_for(user=user, client=client) is not None
 
 
 def may_read_client_audit(*, user: User, client: Client) -> bool:
@@ -113,29 +112,47 @@ def _case_data(case: Case) -> dict[str, Any]:
     }
 
 
-def client_disclosure_data(*, client: Client) -> dict[str, Any]:
-    """Everything held about the client, as plain data (shared by the PDF and the JSON file)."""
-    cases = list(
-        Case.objects.filter(client=client)
-        .select_related("serving_institution", "case_lead")
-        .prefetch_related(
-            "participants__user",
-            "participants__institution",
-            "level_changes__changed_by",
-            "clarifications__institution",
-            "plans__measures__responsible_institution",
-            "meetings",
-            "agreements__owner",
-            "information_requests__to_institution",
-            "follow_ups",
-        )
-    )
-    messages = Message.objects.filter(case__client=client).select_related("sender_institution").order_by("sent_at")
-    documents = Document.objects.filter(case__client=client).select_related("institution").order_by("uploaded_at")
-    audit = AuditEvent.objects.filter(client_id=client.pk).order_by("occurred_at", "id")
-    return {
+def _purposes() -> list[str]:
+    return [
+        _("Koordination der Unterstützung durch die Partnerinstitutionen der interinstitutionellen Zusammenarbeit"),
+        _("Austausch zwischen den Institutionen nur mit Ihrer Einwilligung oder auf gesetzlicher Grundlage"),
+        _("Protokollierung jedes Zugriffs (DSV Art. 4)"),
+    ]
+
+
+def _retention() -> list[dict[str, Any]]:
+    from django.conf import settings
+
+    from iiz.clients.models import DataCategory
+
+    labels = dict(DataCategory.choices)
+    return [
+        {"category": str(labels.get(category, category)), "years_after_closure": years}
+        for category, years in sorted(settings.IIZ_RETENTION_YEARS.items())
+    ]
+
+
+def client_disclosure_data(*, client: Client, scope: list[str] | None = None) -> dict[str, Any]:
+    """What the person asked to learn about themselves, as plain data (shared by the PDF and the JSON file).
+
+    ``scope`` lists the kinds of data asked for (DisclosureScope); only those are read and returned.
+    Who the report is about, the purposes and the retention periods are always part of it.
+    """
+    kinds = set(DisclosureScope.values if scope is None else scope)
+    data: dict[str, Any] = {
         "generated_at": timezone.now(),
-        "person": {
+        "scope": [kind for kind in DisclosureScope.values if kind in kinds],
+        "subject": {
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "date_of_birth": client.date_of_birth,
+        },
+        "controller": _("Geschäftsstelle iiz, Kanton Zürich, im Auftrag der Partnerinstitutionen"),
+        "purposes": _purposes(),
+        "retention": _retention(),
+    }
+    if DisclosureScope.PERSONAL in kinds:
+        data["person"] = {
             "ahv_number": client.ahv_display,
             "first_name": client.first_name,
             "last_name": client.last_name,
@@ -147,8 +164,9 @@ def client_disclosure_data(*, client: Client) -> dict[str, Any]:
             "email": client.email,
             "languages": client.language_labels(),
             "recorded_by": client.recorded_by_institution.name,
-        },
-        "registrations": [
+        }
+    if DisclosureScope.REGISTRATIONS in kinds:
+        data["registrations"] = [
             {
                 "institution": r.institution.name,
                 "case_number": r.external_case_number,
@@ -156,8 +174,9 @@ def client_disclosure_data(*, client: Client) -> dict[str, Any]:
                 "until": r.deregistered_on,
             }
             for r in client.registrations.select_related("institution")
-        ],
-        "consents": [
+        ]
+    if DisclosureScope.CONSENTS in kinds:
+        data["consents"] = [
             {
                 "version": c.version,
                 "institutions": [i.name for i in c.institutions.all()],
@@ -170,9 +189,28 @@ def client_disclosure_data(*, client: Client) -> dict[str, Any]:
                 "signed_form": bool(c.document),
             }
             for c in client.consents.prefetch_related("institutions").order_by("recorded_at")
-        ],
-        "cases": [_case_data(case) for case in cases],
-        "messages": [
+        ]
+    if DisclosureScope.CASES in kinds:
+        cases = (
+            Case.objects.filter(client=client)
+            .select_related("serving_institution", "case_lead")
+            .prefetch_related(
+                "participants__user",
+                "participants__institution",
+                "level_changes__changed_by",
+                "clarifications__institution",
+                "plans__measures__responsible_institution",
+                "meetings",
+                "agreements__owner",
+                "information_requests__to_institution",
+                "follow_ups",
+            )
+        )
+        data["cases"] = [_case_data(case) for case in cases]
+    if DisclosureScope.EXCHANGE in kinds:
+        messages = Message.objects.filter(case__client=client).select_related("sender_institution")
+        documents = Document.objects.filter(case__client=client).select_related("institution")
+        data["messages"] = [
             {
                 "case": m.case_id,
                 "kind": m.get_kind_display(),
@@ -181,9 +219,9 @@ def client_disclosure_data(*, client: Client) -> dict[str, Any]:
                 "from": m.sender_institution.name,
                 "sent_at": m.sent_at,
             }
-            for m in messages
-        ],
-        "documents": [
+            for m in messages.order_by("sent_at")
+        ]
+        data["documents"] = [
             {
                 "title": d.title,
                 "kind": d.get_kind_display(),
@@ -192,30 +230,34 @@ def client_disclosure_data(*, client: Client) -> dict[str, Any]:
                 "uploaded_at": d.uploaded_at,
                 "size": d.size,
             }
-            for d in documents
-        ],
-        "audit": [
+            for d in documents.order_by("uploaded_at")
+        ]
+    if DisclosureScope.ACCESS_LOG in kinds:
+        # Which body accessed the data, in which role and on which basis, and to whom anything was disclosed.
+        # The staff member's name is someone else's personal data, so it is left out.
+        data["audit"] = [
             {
                 "at": e.occurred_at,
-                "who": e.actor_username,
                 "institution": e.actor_institution,
+                "roles": list(e.actor_roles),
                 "action": e.get_action_display(),
                 "object": e.object_type,
                 "basis": e.get_basis_display(),
                 "to": e.recipient,
             }
-            for e in audit
-        ],
-    }
+            for e in AuditEvent.objects.filter(client_id=client.pk).order_by("occurred_at", "id")
+        ]
+    return data
 
 
 def client_disclosure_export(
     *, actor: User, client: Client, fmt: str, request: HttpRequest | None = None
 ) -> tuple[bytes, str, str]:
-    """The disclosure as (content, content type, file name); the export itself is audited."""
-    if not may_produce_disclosure(user=actor, client=client):
-        raise PermissionDenied(_("Die Auskunft erstellt die Koordination der Geschäftsstelle."))
-    data = client_disclosure_data(client=client)
+    """The report for the person's open request as (content, content type, file name); it is audited."""
+    answered: AccessRequest | None = access.may_produce_disclosure(user=actor, client=client)
+    if answered is None:
+        raise PermissionDenied(_("Die Auskunft wird nur für ein offenes Auskunftsbegehren der Person erstellt."))
+    data = client_disclosure_data(client=client, scope=answered.scope)
     stamp = timezone.localdate().isoformat()
     if fmt == "json":
         content = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode("utf-8")
@@ -223,16 +265,21 @@ def client_disclosure_export(
     else:
         from weasyprint import HTML
 
-        html = render_to_string("clients/disclosure_pdf.html", {"data": data, "client": client})
+        labels = dict(DisclosureScope.choices)
+        html = render_to_string(
+            "clients/disclosure_pdf.html",
+            {"data": data, "client": client, "scope_labels": [labels[k] for k in data["scope"]]},
+        )
         result = (HTML(string=html).write_pdf(), "application/pdf", f"auskunft-{stamp}.pdf")
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,
         client_id=client.pk,
         object_type="disclosure",
-        basis=access.client_access_for(user=actor, client=client).basis,  # type: ignore[union-attr]
+        object_id=answered.public_id,
+        basis=AuditBasis.ACCESS_REQUEST,
         recipient=_("betroffene Person"),
-        details={"format": fmt},
+        details={"format": fmt, "scope": data["scope"]},
         request=request,
     )
     return result

@@ -14,7 +14,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from iiz import access
-from iiz.audit.models import AuditAction, AuditBasis
+from iiz.audit.models import AuditAction, AuditBasis, AuditEvent
+from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
 from iiz.clients.models import Client, Consent, Registration
 
@@ -184,3 +185,13 @@ def registrations_of_institution(*, user: User) -> QuerySet[Registration]:
     if institution_id is None:
         return Registration.objects.none()
     return Registration.objects.filter(institution_id=institution_id)
+
+
+def client_access_log_for(*, grant: access.ClientAccess) -> QuerySet[AuditEvent]:
+    """The file's access log as the viewer may see it: the accesses of the viewer's own institution, of the
+    Geschäftsstelle and of the platform itself, and of other institutions only where the person's consent
+    lets the viewer learn that they serve the person (see ``ClientAccess.may_see_accesses_of``)."""
+    from iiz.organisations.models import Institution
+
+    shown = [i.name for i in Institution.objects.all() if grant.may_see_accesses_of(i)]
+    return audit_events_for_client(client_id=grant.client.pk).filter(actor_institution__in=[*shown, ""])

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
-from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
 from iiz.cases import selectors as case_selectors
 from iiz.clients import disclosure, forms, selectors, services
@@ -136,6 +135,8 @@ def client_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
             "read_only": file.grant.is_read_only,
             # The grant is there already (file.grant): the role decides (disclosure.may_read_client_audit).
             "may_read_audit": user.has_role(Role.COORDINATOR, Role.SPECIALIST),
+
+            "may_disclose": access.may_produce_disclosure(user=user, client=file.client) is not None,
             "own_institution": user.institution,
             # The IIZ side: screenings, target-group checks and cases, read in a fixed number of queries.
             "detection": case_selectors.client_detection_for_user(grant=file.grant),
@@ -394,7 +395,7 @@ def client_audit_view(request: HttpRequest, public_id: str) -> HttpResponse:
     grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
     if not disclosure.may_read_client_audit(user=user, client=grant.client):
         raise PermissionDenied(_("Das Zugriffsprotokoll sehen die Koordination und die iiz-Spezialistinnen."))
-    page = Paginator(audit_events_for_client(client_id=grant.client.pk), 50).get_page(request.GET.get("seite"))
+    page = Paginator(selectors.client_access_log_for(grant=grant), 50).get_page(request.GET.get("seite"))
     audit_record(
         actor=user,
         action=AuditAction.READ,
@@ -408,11 +409,12 @@ def client_audit_view(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def client_disclosure_view(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The right of access: a PDF for the person and a machine-readable file."""
+    """The right of access: a PDF for the person and a machine-readable file, under the person's open request."""
     user = _require_client_work(request)
     grant = selectors.client_access_get(user=user, public_id=public_id, request=request)
-    if not disclosure.may_produce_disclosure(user=user, client=grant.client):
-        raise PermissionDenied(_("Die Auskunft erstellt die Koordination der Geschäftsstelle."))
+    answered = access.may_produce_disclosure(user=user, client=grant.client)
+    if answered is None:
+        raise PermissionDenied(_("Die Auskunft wird nur für ein offenes Auskunftsbegehren der Person erstellt."))
     if request.method == "POST":
         fmt = "json" if request.POST.get("format") == "json" else "pdf"
         content, content_type, filename = disclosure.client_disclosure_export(
@@ -422,4 +424,4 @@ def client_disclosure_view(request: HttpRequest, public_id: str) -> HttpResponse
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
         return response
-    return render(request, "clients/disclosure.html", {"client": grant.client})
+    return render(request, "clients/disclosure.html", {"client": grant.client, "access_request": answered})

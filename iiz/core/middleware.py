@@ -1,8 +1,11 @@
-"""Request middleware of the platform: the interface language, the second factor, the end of an outage."""
+"""Request middleware of the platform: the interface language, the second factor, the end of an outage, and
+logged refusals."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -71,3 +74,80 @@ class GermanByDefaultMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+# Routes whose 404 is not a refusal of anything: the API's answer for a path that does not exist.
+_NOT_A_REFUSAL = frozenset({"api:not_found"})
+
+
+def _client_of(kwargs: dict[str, Any], namespace: str) -> int | None:
+    """The person a refused URL is about, so that the denial shows in the person's access log."""
+    from iiz.cases.models import Case
+    from iiz.clients.models import Client
+
+    try:
+        if namespace in {"cases", "exchange"} and "reference" in kwargs:
+            return (
+                Case.objects.filter(reference=str(kwargs["reference"])[:40]).values_list("client_id", flat=True).first()
+            )
+        if namespace in {"clients", "cases", "imports", "api"} and "public_id" in kwargs:
+            public_id = uuid.UUID(str(kwargs["public_id"]))
+            return Client.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
+    except ValueError:
+        return None
+    return None
+
+
+class DenialAuditMiddleware:
+    """Every refused request of a signed-in user or a partner system leaves a denial in the audit trail.
+
+    Views that refuse with more context (the person, the object) write their own entry; for every other 403
+    or 404 answer of a routed URL this middleware writes one naming the route and its arguments. It checks
+    that a denial written by the view survived the view's transaction before it counts it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from iiz.audit.denials import denials_begin, denials_end
+
+        token = denials_begin()
+        try:
+            response = self.get_response(request)
+            if response.status_code in (403, 404):
+                self._record(request, response)
+            return response
+        finally:
+            denials_end(token)
+
+    @staticmethod
+    def _record(request: HttpRequest, response: HttpResponse) -> None:
+        from iiz.audit.denials import denials_written
+        from iiz.audit.models import AuditAction, AuditBasis, AuditEvent
+        from iiz.audit.services import audit_record
+
+        match = getattr(request, "resolver_match", None)
+        user = getattr(request, "user", None)
+        if match is None or user is None or not user.is_authenticated:
+            return
+        route = match.view_name if match.url_name else match.route
+        if route in _NOT_A_REFUSAL:
+            return
+        written = denials_written()
+        if written and AuditEvent.objects.filter(pk__in=written).exists():
+            return
+        audit_record(
+            actor=user,
+            action=AuditAction.DENIED,
+            client_id=_client_of(match.kwargs, match.namespace),
+            object_type="route",
+            object_id=route[:64],
+            basis=AuditBasis.NONE,
+            details={
+                "status": response.status_code,
+                "method": request.method,
+                "arguments": {name: str(value)[:64] for name, value in match.kwargs.items()},
+            },
+            request=request,
+        )
