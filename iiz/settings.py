@@ -55,6 +55,30 @@ if not IIZ_ENCRYPTION_KEYS:
         raise ImproperlyConfigured("IIZ_ENCRYPTION_KEYS must be set in production (Fernet keys, newest first).")
     IIZ_ENCRYPTION_KEYS = ["dFch5XvfGffQMvBPkSJlKrhzWnhA4uFf6Jn0LIQXw5o="]
 
+# The audit trail's keys (see iiz/audit/chain.py). IIZ_AUDIT_KEYS: HMAC keys (base64, 32 bytes or more), newest
+# first; every process that writes audit entries needs them. IIZ_AUDIT_SIGNING_KEYS: Ed25519 seeds (base64,
+# 32 bytes), newest first, needed only by the sealer; IIZ_AUDIT_VERIFY_KEYS: public halves of retired signing
+# keys. None of them may be stored in the database or its backups. `manage.py audit_keys` makes new ones.
+IIZ_AUDIT_KEYS = env_list("IIZ_AUDIT_KEYS")
+IIZ_AUDIT_SIGNING_KEYS = env_list("IIZ_AUDIT_SIGNING_KEYS")
+IIZ_AUDIT_VERIFY_KEYS = env_list("IIZ_AUDIT_VERIFY_KEYS")
+if not IIZ_AUDIT_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("IIZ_AUDIT_KEYS must be set in production (see `manage.py audit_keys`).")
+    # Public demo keys: they protect only the demo's synthetic trail.
+    IIZ_AUDIT_KEYS = ["ZGVtby1vbmx5LWF1ZGl0LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24"]
+    IIZ_AUDIT_SIGNING_KEYS = IIZ_AUDIT_SIGNING_KEYS or ["ZGVtby1vbmx5LXNpZ25pbmcta2V5LTMyLWJ5dGVzISE"]
+# The signed checkpoints of the chain: a directory outside the database (in production mounted from an
+# append-only object store), written by the sealer, read by `audit_verify`.
+IIZ_AUDIT_CHECKPOINT_DIR = Path(os.environ.get("IIZ_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
+IIZ_AUDIT_CHECKPOINT_ENTRIES = int(os.environ.get("IIZ_AUDIT_CHECKPOINT_ENTRIES", "1000"))
+IIZ_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("IIZ_AUDIT_CHECKPOINT_SECONDS", "60"))
+# Entries waiting for the sealer longer than this make `audit_verify` fail (an alert: is the sealer running?).
+IIZ_AUDIT_UNSEALED_MAX_SECONDS = int(os.environ.get("IIZ_AUDIT_UNSEALED_MAX_SECONDS", "300"))
+IIZ_AUDIT_SEAL_BATCH = int(os.environ.get("IIZ_AUDIT_SEAL_BATCH", "5000"))
+# How far before the last seal the sealer looks for entries committed late (long transactions).
+IIZ_AUDIT_SEAL_LOOKBACK = int(os.environ.get("IIZ_AUDIT_SEAL_LOOKBACK_SECONDS", "86400"))
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -257,6 +281,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Without a worker (the embedded demo) the audit entries are sealed right after each commit; with one, the
+# beat task below seals them every few seconds.
+IIZ_AUDIT_SEAL_INLINE = env_bool("IIZ_AUDIT_SEAL_INLINE", CELERY_TASK_ALWAYS_EAGER)
 CELERY_TIMEZONE = TIME_ZONE
 # A running task beats on its outbox row this often; the dispatcher runs a task again whose worker has not
 # beaten for the stall time (a worker killed or its machine gone).
@@ -277,6 +305,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Webhook deliveries whose next attempt is due; `manage.py webhooks_retry` does the same by hand.
     "webhooks-retry": {"task": "iiz.interfaces.tasks.webhooks_retry_due", "schedule": crontab(minute="*")},
+    # The audit sealer; `manage.py audit_seal --loop` does the same where no beat runs.
+    "audit-seal": {"task": "iiz.audit.tasks.audit_seal_due", "schedule": timedelta(seconds=5)},
 }
 
 EMAIL_BACKEND = os.environ.get(

@@ -96,6 +96,9 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),
         STATIC_ROOT=tmp_path_factory.mktemp("static"),
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # The audit tests seal and write checkpoints themselves, each into its own store (audit_store).
+        IIZ_AUDIT_SEAL_INLINE=False,
+        IIZ_AUDIT_CHECKPOINT_DIR=tmp_path_factory.mktemp("audit-checkpoints"),
     ):
         yield
 
@@ -113,7 +116,7 @@ def _skip_unavailable(request: pytest.FixtureRequest) -> None:
 # (reloading it would UPDATE rows, which its triggers refuse), and content types and permissions, which
 # the flush's post_migrate signal recreates under new ids.
 WORLD_SNAPSHOT: dict[str, str] = {}
-_NOT_IN_SNAPSHOT = {"audit.auditevent", "contenttypes.contenttype", "auth.permission"}
+_NOT_IN_SNAPSHOT = {"audit.auditevent", "audit.auditseal", "contenttypes.contenttype", "auth.permission"}
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +134,8 @@ def django_db_setup(
     yield
 
 
-_TRIGGERS = importlib.import_module("iiz.audit.migrations.0003_append_only_triggers")
+# The append-only triggers of the audit entries and their seals.
+_TRIGGERS = importlib.import_module("iiz.audit.migrations.0006_keyed_chain")
 
 
 def _run(statements: list[str]) -> None:
@@ -322,6 +326,16 @@ def rav_client(world: World) -> Client:
     client = ClientFactory(last_name="Muster", first_name="Anna", registered=False)
     RegistrationFactory(client=client, institution=world.labour, unit=world.rav_uster)
     return client
+
+
+@pytest.fixture
+def audit_store(settings, tmp_path: Path) -> Path:
+    """An empty checkpoint store of the audit trail for this test (checkpoints outlive a rolled-back test)."""
+    from iiz.audit import sealing
+
+    settings.IIZ_AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
+    sealing._last_checkpoint.clear()
+    return settings.IIZ_AUDIT_CHECKPOINT_DIR
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from iiz.steering.kpis import dataset_load
 pytestmark = pytest.mark.django_db
 
 
-def test_load_demo_creates_valid_cases_once() -> None:
+def test_load_demo_creates_valid_cases_once(audit_store) -> None:
     # given the demo loaded with 10 cases of the demo users and the network's cases in bulk
     first = io.StringIO()
     call_command("load_demo", "--clients", "400", "--cases", "10", "--case-share", "0.08", stdout=first)
@@ -46,6 +46,10 @@ def test_load_demo_creates_valid_cases_once() -> None:
     assert any(row.closed_on is not None for row in dataset.cases)
     assert any(row.closed_on is None for row in dataset.cases)
     assert Case.objects.filter(status=CaseStatus.CLOSED).exclude(outcome="").exists()
+    # the demo has no sealer process: the loader sealed its trail, which verifies
+    verified = io.StringIO()
+    call_command("audit_verify", stdout=verified)
+    assert "audit trail intact" in verified.getvalue()
 
 
 def test_client_rows_are_reproducible() -> None:

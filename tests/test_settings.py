@@ -42,6 +42,7 @@ def production_env(tmp_path):
             "DJANGO_SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(60)),
             "DJANGO_ALLOWED_HOSTS": "iiz.example.ch",
             "IIZ_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "IIZ_AUDIT_KEYS": Fernet.generate_key().decode(),
             "IIZ_VAR_DIR": str(tmp_path),
             "DJANGO_SETTINGS_MODULE": "iiz.settings",
         }
@@ -87,6 +88,18 @@ def test_it_refuses_production_without_encryption_keys(production_env):
     # then
     assert result.returncode != 0
     assert "IIZ_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_it_refuses_production_without_audit_keys(production_env):
+    # given production settings without the audit trail's MAC keys
+    del production_env["IIZ_AUDIT_KEYS"]
+
+    # when
+    result = run(["manage.py", "check"], production_env)
+
+    # then
+    assert result.returncode != 0
+    assert "IIZ_AUDIT_KEYS" in result.stderr
 
 
 PRODUCTION_RESPONSES = """

@@ -1,6 +1,5 @@
 """The audit trail in the admin: readable by administrators, never editable or deletable."""
 
-
 from django.contrib import admin
 
 from iiz.audit.models import AccessRequest, AuditEvent

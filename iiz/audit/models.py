@@ -1,14 +1,15 @@
 """The audit trail: who read or changed which client's data, when, from which role and on which basis.
 
 Rows are append-only. The model refuses updates and deletes, the admin is read-only, and database
-triggers (see the migration) refuse UPDATE and DELETE even from a raw SQL session of the application.
-Each row carries the hash of its predecessor, so a removed or altered row breaks the chain.
+triggers (see the migrations) refuse UPDATE and DELETE even from a raw SQL session of the application.
+Against the database's owner, who can drop triggers, each row carries a keyed MAC of its content, and the
+sealer chains the rows in order with a keyed MAC and publishes signed checkpoints outside the database
+(see ``iiz/audit/chain.py`` and ``iiz/audit/sealing.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import uuid
 from typing import Any
@@ -69,8 +70,9 @@ class AuditEvent(models.Model):
     recipient = models.CharField(_("Empfänger"), max_length=200, blank=True)
     details = models.JSONField(_("Details"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP-Adresse"), null=True, blank=True)
-    previous_hash = models.CharField(max_length=64, blank=True)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of canonical_payload() under the key named by mac_key (IIZ_AUDIT_KEYS), written with the row.
+    mac_key = models.CharField(max_length=12, blank=True)
+    entry_mac = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -113,8 +115,36 @@ class AuditEvent(models.Model):
             default=str,
         )
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256((self.previous_hash + self.canonical_payload()).encode()).hexdigest()
+
+class AuditSeal(models.Model):
+    """An entry's place in the chain, appended by the sealer only (``audit_seal``), never changed.
+
+    ``seq`` counts the seals without gaps; ``chain_value`` is the keyed MAC of the previous seal's value, the
+    position, the entry and the entry's MAC. The entry is referred to without a database constraint: a
+    removed entry must show as a gap when the chain is verified, not block or cascade.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="seal")
+    chain_key = models.CharField(max_length=12)
+    chain_value = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("Versiegelung")
+        verbose_name_plural = _("Versiegelungen")
+
+    def __str__(self) -> str:
+        return f"{self.seq}: {self.event_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Seals cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Seals cannot be deleted.")
 
 
 class DisclosureScope(models.TextChoices):

@@ -2,6 +2,7 @@
 
 Run daily (cron or Celery beat) with the previous day; the files are written to a directory that the
 operators mount from the separate log store. Existing files are rewritten identically, so a rerun is safe.
+Each line carries the entry's keyed MAC and its seal (number and chain value; empty while not yet sealed).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from iiz.audit.models import AuditEvent
+from iiz.audit.models import AuditEvent, AuditSeal
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -39,10 +40,26 @@ class Command(BaseCommand):
         count = 0
         with partial.open("w", encoding="utf-8") as handle:
             rows = AuditEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end).order_by("id")
-            for event in rows.iterator(chunk_size=2000):
-                record = json.loads(event.canonical_payload())
-                record.update({"id": event.pk, "previous_hash": event.previous_hash, "entry_hash": event.entry_hash})
-                handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-                count += 1
+            last_id = 0
+            while chunk := list(rows.filter(id__gt=last_id)[:2000]):
+                seals = {
+                    event_id: {"seq": seq, "chain_key": kid, "chain_value": value}
+                    for event_id, seq, kid, value in AuditSeal.objects.filter(
+                        event_id__in=[e.pk for e in chunk]
+                    ).values_list("event_id", "seq", "chain_key", "chain_value")
+                }
+                for event in chunk:
+                    record = json.loads(event.canonical_payload())
+                    record.update(
+                        {
+                            "id": event.pk,
+                            "mac_key": event.mac_key,
+                            "entry_mac": event.entry_mac,
+                            "seal": seals.get(event.pk),
+                        }
+                    )
+                    handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+                    count += 1
+                last_id = chunk[-1].pk
         partial.replace(target)
         self.stdout.write(f"{count} audit entries of {day.isoformat()} written to {target}")

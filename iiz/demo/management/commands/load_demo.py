@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from iiz.audit.sealing import audit_seal
 from iiz.cases.models import Case
 from iiz.clients.models import Client
 from iiz.demo.bulk_cases import demo_cases_bulk_generate
@@ -67,6 +68,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{Case.objects.count()} IIZ cases in all.")
         else:
             self.stdout.write(f"{existing_cases} IIZ cases exist already; nothing generated.")
+        # The demo runs without a sealer process: seal what the generators wrote and sign the chain's head.
+        sealed = audit_seal(checkpoint=True)
+        self.stdout.write(f"Audit trail sealed up to seal {sealed.last_seq}.")
         self.stdout.write("\nDemo users (password: demo):")
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.username:<20} {demo.description}")
