@@ -98,6 +98,11 @@ def reports_visible_to(*, user: User) -> QuerySet[EarlyDetectionReport]:
     return EarlyDetectionReport.objects.none()
 
 
+def may_handle_ahv_conflicts(user: User) -> bool:
+    """The coordinators resolve AHV numbers given with another person's name or birth date (AhvConflict)."""
+    return user.is_authenticated and user.has_role(Role.COORDINATOR)
+
+
 def may_administer(user: User) -> bool:
     return bool(user.is_active and (user.is_superuser or user.has_role(Role.ADMINISTRATOR)))
 

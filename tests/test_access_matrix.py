@@ -46,7 +46,7 @@ from django.utils import timezone
 from iiz.audit.models import AccessRequest, AuditAction, AuditEvent
 from iiz.cases import services as case_services
 from iiz.cases.models import Case, CaseStatus, FollowUp, Outcome, ReportChannel, ReporterType, TargetGroupCheck
-from iiz.clients.models import Client, DataCategory
+from iiz.clients.models import AhvConflict, AhvConflictSource, Client, DataCategory
 from iiz.clients.services import consent_record, consent_revoke
 from iiz.exchange import services as exchange_services
 from iiz.exchange.models import DocumentKind, LegalProvision, MessageKind
@@ -350,6 +350,17 @@ class Scenario:
             kind: self._early_report(institution)
             for kind, institution in ((OWN, self.institution["iv_specialist"]), (FOREIGN, cantonal))
         }
+
+        # An AHV number given with another name for the Kantonales Sozialamt's person, for the coordinators.
+        self.ahv_conflict = AhvConflict.objects.create(
+            client=self.f,
+            institution=self.institution["rav_adviser"],
+            reported_by=u["rav_adviser"],
+            source=AhvConflictSource.FORM,
+            typed_first_name="Eva",
+            typed_last_name="Erfunden",
+            typed_date_of_birth=dt.date(1990, 1, 1),
+        )
 
         # Steering reports: a strategic one and an operational one, finished.
         self.report = {audience: self._report(audience) for audience in ("strategic", "operational")}
@@ -697,6 +708,15 @@ TABLE: list[Entry] = [
     # --- clients ---
     Entry("clients:search", only(CLIENT_WORK)),
     Entry("clients:create", only(CLIENT_CREATE)),
+    # AHV numbers given with another person's name: the Geschäftsstelle's coordinators resolve them.
+    Entry("clients:ahv_conflicts", only(COORDINATORS)),
+    Entry(
+        "clients:ahv_conflict_resolve",
+        only(COORDINATORS),
+        kwargs=lambda s, p, k: {"conflict_id": s.ahv_conflict.pk},
+        method="post",
+        data=lambda s, p, k: {f"conflict-{s.ahv_conflict.pk}-resolution": "Tippfehler"},
+    ),
     client_entry("clients:detail", person_page(), ALL_KINDS),
     # Contact details are edited by the recording institution, or by another that serves the person and may
     # see them under the client's consent.

@@ -11,13 +11,19 @@ Each refused attempt answers 404 or 403 and leaves a denial in the audit trail.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from stdnum.ch import ssn
 
 from iiz.audit.models import AccessRequest, AuditAction, AuditBasis, AuditEvent, DisclosureScope
-from iiz.clients.models import DataCategory
+from iiz.clients.models import AhvConflict, AhvConflictSource, DataCategory
+from iiz.interfaces.imports import import_batch_create
+from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from tests import cases_world
+from tests.api_world import api_client, problem, token_for
 from tests.factories import RegistrationFactory
 
 
@@ -168,3 +174,156 @@ def test_it_shows_another_institution_s_accesses_when_the_person_s_consent_cover
 
     # then the social service's access is listed
     assert social_worker.institution.name in page
+
+
+# --- 2. no AHV-number oracle --------------------------------------------------------------------------
+
+INVALID = "Ungültige AHV-Nummer"
+
+
+@pytest.fixture
+def hidden_person(iv_specialist):
+    """A person of the IV-Stelle's, hidden from the RAV."""
+    return cases_world.person_create(actor=iv_specialist, last_name="Verborgen", first_name="Vera")
+
+
+def create_form(client, **overrides):
+    data = {
+        "ahv_number": ssn.format(client.ahv_number),
+        "last_name": "Erfunden",
+        "first_name": "Eva",
+        "date_of_birth": "1990-01-01",
+        "sex": "female",
+        "municipality": str(cases_world.uster().pk),
+        "registered_on": cases_world.days_ago(0).isoformat(),
+        "confirm_new": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_it_answers_a_hidden_person_s_ahv_number_under_another_name_as_an_invalid_number(
+    http_as, rav_adviser, hidden_person
+):
+    # given the RAV adviser types the hidden person's AHV number with a made-up name and birth date
+    http = http_as(rav_adviser)
+
+    # when the person is recorded through the web form
+    response = http.post(reverse("clients:create"), create_form(hidden_person))
+    invalid = http.post(reverse("clients:create"), create_form(hidden_person, ahv_number="756.1234.5678.90"))
+
+    # then the answer is the invalid-number answer, word for word, and nothing is created or linked
+    page = response.content.decode()
+    assert response.status_code == 400 and INVALID in page and "bereits" not in page
+    assert _field_errors(page) == _field_errors(invalid.content.decode())
+    assert not hidden_person.registrations.filter(institution=rav_adviser.institution).exists()
+    # and the coordinators have a conflict to resolve, and the refusal is in the person's trail
+    conflict = AhvConflict.objects.get(client=hidden_person)
+    assert (conflict.institution, conflict.typed_last_name, conflict.source) == (
+        rav_adviser.institution,
+        "Erfunden",
+        AhvConflictSource.FORM,
+    )
+    assert denials(rav_adviser, hidden_person).filter(object_type="ahv_conflict").count() == 1
+
+
+def _field_errors(page: str) -> list[str]:
+    return re.findall(r'<ul class="field-errors"[^>]*>(.*?)</ul>', page, re.S)
+
+
+def test_it_registers_the_own_institution_when_name_and_birth_date_match_the_hidden_person(
+    http_as, rav_adviser, hidden_person
+):
+    # given the RAV knows the person: the same AHV number, name and birth date
+    form = create_form(
+        hidden_person,
+        last_name=hidden_person.last_name,
+        first_name=hidden_person.first_name,
+        date_of_birth=hidden_person.date_of_birth.isoformat(),
+    )
+
+    # when
+    response = http_as(rav_adviser).post(reverse("clients:create"), form)
+
+    # then no second person is created: the RAV is registered with the existing one
+    assert response.status_code == 302 and response["Location"] == hidden_person.get_absolute_url()
+    assert hidden_person.registrations.filter(institution=rav_adviser.institution).exists()
+    assert not AhvConflict.objects.exists()
+
+
+def test_it_still_tells_the_user_about_a_person_the_user_sees(http_as, rav_adviser, rav_client):
+    # given / when the RAV adviser records its own client again
+    response = http_as(rav_adviser).post(reverse("clients:create"), create_form(rav_client))
+
+    # then the field says the person exists (the user may see her)
+    assert response.status_code == 400 and "bereits eine Person" in response.content.decode()
+
+
+def test_it_answers_the_api_like_an_invalid_number_for_a_hidden_person_under_another_name(
+    world, hidden_person, fresh_rate_limits
+):
+    # given the RAV's partner system
+    api = api_client(token_for(world.labour).key)
+    body = {
+        "ahv_number": hidden_person.ahv_number,
+        "last_name": "Erfunden",
+        "first_name": "Eva",
+        "date_of_birth": "1990-01-01",
+        "sex": "female",
+        "confirm_new": True,
+    }
+
+    # when it records the hidden person's number under a made-up name
+    response = api.post(reverse("api:clients"), body, content_type="application/json")
+
+    # then 400 with the invalid-number message at the field, and a conflict for the coordinators
+    assert response.status_code == 400
+    assert INVALID in json.dumps(problem(response), ensure_ascii=False)
+    assert "bereits" not in response.content.decode()
+    assert AhvConflict.objects.get(client=hidden_person).source == AhvConflictSource.API
+
+
+def test_it_rejects_an_import_row_with_a_hidden_person_s_number_under_another_name(
+    rav_adviser, hidden_person, django_capture_on_commit_callbacks
+):
+    # given a file of the RAV with the hidden person's AHV number and a made-up name
+    bfs = cases_world.uster().bfs_number
+    content = (
+        "AHV-Nummer;Name;Vorname;Geburtsdatum;Geschlecht;BFS-Nr.;angemeldet seit;Fallnummer\n"
+        f"{ssn.format(hidden_person.ahv_number)};Erfunden;Eva;01.01.1990;w;{bfs};2024-01-15;F-1\n"
+    ).encode()
+
+    # when it is uploaded and checked
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = import_batch_create(actor=rav_adviser, upload=SimpleUploadedFile("p.csv", content))
+    batch = ImportBatch.objects.get(pk=batch.pk)
+
+    # then the row is refused as an invalid number, nothing says "existing person", and the conflict is recorded
+    assert batch.status == ImportStatus.REJECTED
+    assert [(e["row"], INVALID in e["message"]) for e in batch.errors] == [(2, True)]
+    assert batch.changes == [] and batch.counts["change"] == 0
+    assert AhvConflict.objects.get(client=hidden_person).source == AhvConflictSource.IMPORT
+
+
+def test_it_lets_the_coordinator_resolve_an_ahv_conflict_on_the_conflicts_page(
+    http_as, rav_adviser, coordinator, hidden_person
+):
+    # given a conflict reported by the RAV
+    http_as(rav_adviser).post(reverse("clients:create"), create_form(hidden_person))
+    conflict = AhvConflict.objects.get()
+    http = http_as(coordinator)
+
+    # when the coordinator opens the list from the start page and resolves the conflict
+    home = http.get(reverse("home")).content.decode()
+    listed = http.get(reverse("clients:ahv_conflicts")).content.decode()
+    resolved = http.post(
+        reverse("clients:ahv_conflict_resolve", args=[conflict.pk]),
+        {f"conflict-{conflict.pk}-resolution": "Tippfehler, das RAV hat die Nummer korrigiert."},
+    )
+
+    # then both identities were shown side by side, and the conflict is closed with who and how
+    assert reverse("clients:ahv_conflicts") in home
+    assert "Erfunden" in listed and hidden_person.last_name in listed
+    assert resolved.status_code == 302
+    conflict.refresh_from_db()
+    assert conflict.resolved_by == coordinator and conflict.resolution.startswith("Tippfehler")

@@ -19,7 +19,7 @@ from iiz.clients.models import (
     Language,
     Sex,
 )
-from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_normalise
+from iiz.lib.ahv import ahv_normalise
 from iiz.lib.uploads import validate_document_upload
 from iiz.organisations.models import Institution, InstitutionKind, Municipality, OrganisationalUnit
 
@@ -114,10 +114,9 @@ class ClientCreateForm(ContactFieldsMixin):
         )
 
     def clean_ahv_number(self) -> str:
-        value = ahv_normalise(self.cleaned_data["ahv_number"])
-        if Client.objects.filter(ahv_number=value).exists():
-            raise ValidationError(DUPLICATE_AHV_MESSAGE, code="duplicate")
-        return value
+        # Only the number's form: whether it is recorded already, and what the user may learn of that, is the
+        # service's to decide (client_create), so that the number never reveals a hidden person.
+        return ahv_normalise(self.cleaned_data["ahv_number"])
 
     def clean_date_of_birth(self) -> Any:
         born = self.cleaned_data["date_of_birth"]
@@ -255,3 +254,12 @@ class ConsentRevokeForm(forms.Form):
 
 class RegistrationEndForm(forms.Form):
     deregistered_on = forms.DateField(label=_("abgemeldet am"), widget=DateInput())
+
+
+class AhvConflictResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Erledigung"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Zum Beispiel: Tippfehler in der AHV-Nummer, die Institution hat korrigiert."),
+    )

@@ -368,3 +368,51 @@ class RetentionAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.applied_on}: {self.category}"
+
+
+class AhvConflictSource(models.TextChoices):
+    FORM = "form", _("Erfassungsformular")
+    API = "api", _("Schnittstelle")
+    IMPORT = "import", _("Import")
+
+
+class AhvConflict(models.Model):
+    """Someone recorded or imported a person under an AHV number whose stored name or date of birth differs.
+
+    The person is hidden from that institution, so it was told only that the number is invalid (the same
+    answer as for a wrong check digit), never that the number belongs to someone. The coordinators of the
+    Geschäftsstelle see both identities side by side and resolve the conflict with the institutions: a typing
+    error in the number, or a recorded person whose data need correcting.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("erfasste Person"))
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="+", verbose_name=_("meldende Institution")
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("gemeldet von")
+    )
+    source = models.CharField(_("Weg"), max_length=10, choices=AhvConflictSource.choices)
+    typed_first_name = models.CharField(_("angegebener Vorname"), max_length=100)
+    typed_last_name = models.CharField(_("angegebener Nachname"), max_length=100)
+    typed_date_of_birth = models.DateField(_("angegebenes Geburtsdatum"))
+    reference = models.CharField(_("Bezug"), max_length=100, blank=True, help_text=_("Import und Zeile"))
+    reported_at = models.DateTimeField(_("gemeldet am"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("erledigt am"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("erledigt von"),
+    )
+    resolution = models.TextField(_("Erledigung"), blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("AHV-Konflikt")
+        verbose_name_plural = _("AHV-Konflikte")
+
+    def __str__(self) -> str:
+        return f"{self.reported_at:%Y-%m-%d} {self.institution}"

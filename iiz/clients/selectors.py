@@ -17,7 +17,7 @@ from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis, AuditEvent
 from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
-from iiz.clients.models import Client, Consent, Registration
+from iiz.clients.models import AhvConflict, Client, Consent, Registration
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -195,3 +195,19 @@ def client_access_log_for(*, grant: access.ClientAccess) -> QuerySet[AuditEvent]
 
     shown = [i.name for i in Institution.objects.all() if grant.may_see_accesses_of(i)]
     return audit_events_for_client(client_id=grant.client.pk).filter(actor_institution__in=[*shown, ""])
+
+
+def ahv_conflicts_open() -> list[AhvConflict]:
+    """The conflicts not yet resolved, oldest first (for the coordinators; see access.may_handle_ahv_conflicts)."""
+    return list(
+        AhvConflict.objects.filter(resolved_at__isnull=True)
+        .select_related("client", "institution", "reported_by")
+        .order_by("reported_at", "id")
+    )
+
+
+def ahv_conflict_get(*, conflict_id: int) -> AhvConflict:
+    found = AhvConflict.objects.filter(pk=conflict_id).first()
+    if found is None:
+        raise Http404
+    return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.services import audit_record
+from iiz.clients.identity import identity_matches
 from iiz.clients.imports import ClientImportRow, ConsentImportRow
-from iiz.clients.models import Client, Consent, Registration
-from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_normalise
+from iiz.clients.models import AhvConflict, AhvConflictSource, Client, Consent, Registration
+from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_invalid_message, ahv_normalise
 from iiz.lib.crypto import encrypt_bytes
 from iiz.lib.locking import already_done, locked
 from iiz.lib.uploads import validate_document_upload
@@ -42,7 +43,6 @@ def _duplicate_ahv_error() -> ValidationError:
     )
 
 
-@transaction.atomic
 def client_create(
     *,
     actor: User,
@@ -62,24 +62,42 @@ def client_create(
     registration_unit: OrganisationalUnit | None = None,
     external_case_number: str = "",
     registered_on: dt.date | None = None,
+    source: str = AhvConflictSource.FORM,
     request: HttpRequest | None = None,
 ) -> Client:
     """Record a new person, registered with the actor's own institution.
 
-    The same AHV number can never create a second client: the check runs before the insert and the
-    unique index guards against two users racing.
+    The same AHV number never creates a second client (the unique index guards against two users racing).
+    When the number is recorded already, what the actor learns depends on what the actor may see:
+
+    * a person the actor sees: the field says so (search for the person instead);
+    * a person hidden from the actor whose name and date of birth match what the actor typed: the actor's
+      institution is registered with that person (it knew the person already), and the person is returned;
+    * a person hidden from the actor whose name or date of birth differ: the same answer as for an invalid
+      number, and a conflict for the coordinators to resolve. The number alone never reveals that a partner
+      institution knows the person.
     """
     if not access.may_create_clients(actor):
         raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
     institution = access.own_institution(actor)
     compact = ahv_normalise(ahv_number)
-    if Client.objects.filter(ahv_number=compact).exists():
-        raise _duplicate_ahv_error()
+    registration: dict[str, Any] = {
+        "unit": registration_unit if registration_unit is not None else actor.unit,
+        "external_case_number": external_case_number,
+        "registered_on": registered_on or timezone.localdate(),
+    }
+    identity: dict[str, Any] = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "date_of_birth": date_of_birth,
+    }
+    existing = Client.objects.filter(ahv_number=compact).first()
+    if existing is not None:
+        return _client_known_by_number(
+            actor=actor, client=existing, identity=identity, registration=registration, source=source, request=request
+        )
     client = Client(
         ahv_number=compact,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        date_of_birth=date_of_birth,
         sex=sex,
         municipality=municipality,
         street=street.strip(),
@@ -90,31 +108,115 @@ def client_create(
         email=email.strip(),
         languages=list(dict.fromkeys(languages)),
         recorded_by_institution=institution,
+        **identity,
     )
     client.full_clean()
     try:
         with transaction.atomic():
             client.save()
-    except IntegrityError as error:
-        raise _duplicate_ahv_error() from error
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                client_id=client.pk,
+                object_type="client",
+                object_id=client.pk,
+                basis=AuditBasis.REGISTRATION,
+                request=request,
+            )
+            registration_create(actor=actor, client=client, request=request, **registration)
+    except IntegrityError:
+        # Another user recorded the same number since the check above: decide as if it had been there.
+        raced = Client.objects.filter(ahv_number=compact).first()
+        if raced is None:
+            raise
+        return _client_known_by_number(
+            actor=actor, client=raced, identity=identity, registration=registration, source=source, request=request
+        )
+    return client
+
+
+def _client_known_by_number(
+    *,
+    actor: User,
+    client: Client,
+    identity: dict[str, Any],
+    registration: dict[str, Any],
+    source: str,
+    request: HttpRequest | None,
+) -> Client:
+    if access.client_access_for(user=actor, client=client) is not None:
+        raise _duplicate_ahv_error()
+    if identity_matches(client=client, **identity):
+        with transaction.atomic():
+            registration_create(actor=actor, client=client, request=request, **registration)
+        return client
+    ahv_conflict_record(actor=actor, client=client, source=source, request=request, **identity)
+    raise ValidationError({"ahv_number": ahv_invalid_message()}, code="invalid_ahv")
+
+
+def ahv_conflict_record(
+    *,
+    actor: User,
+    client: Client,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    source: str,
+    reference: str = "",
+    request: HttpRequest | None = None,
+) -> AhvConflict:
+    """Record for the coordinators that the actor gave another person's AHV number (see client_create)."""
+    with transaction.atomic():
+        conflict = AhvConflict.objects.create(
+            client=client,
+            institution=access.own_institution(actor),
+            reported_by=actor,
+            source=source,
+            typed_first_name=first_name[:100],
+            typed_last_name=last_name[:100],
+            typed_date_of_birth=date_of_birth,
+            reference=reference[:100],
+        )
+        # The actor may not see the person: the entry is a refusal, kept with the person's trail.
+        audit_record(
+            actor=actor,
+            action=AuditAction.DENIED,
+            client_id=client.pk,
+            object_type="ahv_conflict",
+            object_id=conflict.pk,
+            basis=AuditBasis.NONE,
+            details={"source": source},
+            request=request,
+        )
+    return conflict
+
+
+@transaction.atomic
+def ahv_conflict_resolve(
+    *, actor: User, conflict: AhvConflict, resolution: str, request: HttpRequest | None = None
+) -> AhvConflict:
+    if not access.may_handle_ahv_conflicts(actor):
+        raise PermissionDenied
+    conflict = AhvConflict.objects.select_for_update().get(pk=conflict.pk)
+    if conflict.resolved_at is not None:
+        raise ValidationError(_("Dieser Konflikt ist bereits erledigt."))
+    if not resolution.strip():
+        raise ValidationError({"resolution": _("Halten Sie fest, wie der Konflikt gelöst wurde.")})
+    conflict.resolved_at = timezone.now()
+    conflict.resolved_by = actor
+    conflict.resolution = resolution.strip()
+    conflict.save(update_fields=["resolved_at", "resolved_by", "resolution"])
     audit_record(
         actor=actor,
-        action=AuditAction.CREATE,
-        client_id=client.pk,
-        object_type="client",
-        object_id=client.pk,
-        basis=AuditBasis.REGISTRATION,
+        action=AuditAction.UPDATE,
+        client_id=conflict.client_id,
+        object_type="ahv_conflict",
+        object_id=conflict.pk,
+        basis=AuditBasis.ROLE,
+        details={"resolved": True},
         request=request,
     )
-    registration_create(
-        actor=actor,
-        client=client,
-        unit=registration_unit if registration_unit is not None else actor.unit,
-        external_case_number=external_case_number,
-        registered_on=registered_on or timezone.localdate(),
-        request=request,
-    )
-    return client
+    return conflict
 
 
 @transaction.atomic

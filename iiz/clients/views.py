@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
@@ -425,3 +425,48 @@ def client_disclosure_view(request: HttpRequest, public_id: str) -> HttpResponse
         response["Cache-Control"] = "no-store"
         return response
     return render(request, "clients/disclosure.html", {"client": grant.client, "access_request": answered})
+
+
+def _conflict_handler(request: HttpRequest) -> User:
+    user = _user(request)
+    if not access.may_handle_ahv_conflicts(user):
+        raise PermissionDenied(_("AHV-Konflikte löst die Koordination der Geschäftsstelle."))
+    return user
+
+
+@require_GET
+def ahv_conflicts_view(request: HttpRequest) -> HttpResponse:
+    """Coordinators: AHV numbers given with another person's name or birth date, to be resolved."""
+    user = _conflict_handler(request)
+    conflicts = selectors.ahv_conflicts_open()
+    if conflicts:
+        # The stored identities are shown to the coordinators: a read of those persons.
+        audit_record(
+            actor=user,
+            action=AuditAction.READ,
+            object_type="ahv_conflicts",
+            basis=AuditBasis.ROLE,
+            details={"results": sorted({c.client_id for c in conflicts})},
+            request=request,
+        )
+    forms_by_id = {c.pk: forms.AhvConflictResolveForm(prefix=f"conflict-{c.pk}") for c in conflicts}
+    return render(request, "clients/ahv_conflicts.html", {"rows": [(c, forms_by_id[c.pk]) for c in conflicts]})
+
+
+@require_POST
+def ahv_conflict_resolve_view(request: HttpRequest, conflict_id: int) -> HttpResponse:
+    user = _conflict_handler(request)
+    conflict = selectors.ahv_conflict_get(conflict_id=conflict_id)
+    form = forms.AhvConflictResolveForm(request.POST, prefix=f"conflict-{conflict.pk}")
+    if form.is_valid():
+        try:
+            services.ahv_conflict_resolve(
+                actor=user, conflict=conflict, resolution=form.cleaned_data["resolution"], request=request
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Der Konflikt ist als erledigt vermerkt."))
+    else:
+        messages.error(request, _("Halten Sie fest, wie der Konflikt gelöst wurde."))
+    return redirect("clients:ahv_conflicts")

@@ -22,6 +22,7 @@ from iiz.cases.selectors import (
     override_requests_pending,
     tasks_for_user,
 )
+from iiz.clients.models import AhvConflict
 from iiz.organisations.models import Role, User
 
 
@@ -60,5 +61,6 @@ def home(request: HttpRequest) -> HttpResponse:
             override_requests=list(override_requests_pending()[:20]),
             access_requests_open=access_requests_for(user=user).filter(closed_at__isnull=True).count(),
             waiting_cases=cases_waiting_for_a_meeting(user=user, today=today),
+            ahv_conflicts=AhvConflict.objects.filter(resolved_at__isnull=True).count(),
         )
     return render(request, "core/home.html", context)

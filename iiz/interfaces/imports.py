@@ -33,15 +33,17 @@ from django.utils.translation import gettext as _
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.services import audit_record
+from iiz.cases.models import CaseParticipant
+from iiz.clients.identity import identity_matches
 from iiz.clients.imports import ClientImportRow, RegistrationImportRow
-from iiz.clients.models import Client, Language, Registration, Sex
-from iiz.clients.services import clients_import_batch, registration_create
+from iiz.clients.models import AhvConflictSource, Client, Language, Registration, Sex
+from iiz.clients.services import ahv_conflict_record, clients_import_batch, registration_create
 from iiz.interfaces.ech.imports import COLUMNS as ECH_COLUMNS
 from iiz.interfaces.ech.imports import ech_rows
 from iiz.interfaces.ech.schema import EchDocumentError
 from iiz.interfaces.matching import LIKELY_DUPLICATE, CandidateIndex
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
-from iiz.lib.ahv import ahv_normalise
+from iiz.lib.ahv import ahv_invalid_message, ahv_normalise
 from iiz.organisations.models import Municipality
 from iiz.outbox.services import outbox_enqueue
 
@@ -383,9 +385,27 @@ class Planned:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # (row, client id): the number of a person hidden from the importer, under another name or birth date
+    conflicts: list[tuple[ParsedRow, int]] = field(default_factory=list)
 
 
-def _classify(chunk: list[ParsedRow], institution_id: int, plan: Planned, *, find_duplicates: bool) -> None:
+def _hidden_identities(client_ids: set[int], institution_id: int) -> dict[int, Client]:
+    """The clients among these that the importing institution does not see (no registration of its own, no case
+    it takes part in), with what identifies them."""
+    if not client_ids:
+        return {}
+    seen = set(
+        CaseParticipant.objects.filter(
+            institution_id=institution_id, left_on__isnull=True, case__client_id__in=client_ids
+        ).values_list("case__client_id", flat=True)
+    )
+    hidden = client_ids - seen
+    return Client.objects.only("pk", "first_name", "last_name", "date_of_birth").in_bulk(hidden) if hidden else {}
+
+
+def _classify(
+    chunk: list[ParsedRow], institution_id: int, plan: Planned, *, find_duplicates: bool, ahv_column: str = ""
+) -> None:
     existing: dict[str, int] = dict(
         Client.objects.filter(ahv_number__in=[r.ahv_number for r in chunk]).values_list("ahv_number", "pk")
     )
@@ -396,12 +416,22 @@ def _classify(chunk: list[ParsedRow], institution_id: int, plan: Planned, *, fin
         .values_list("pk", "client_id", "external_case_number", "deregistered_on")
     ):
         registrations.setdefault(owner_id, []).append((pk, number, ended))
+    # A person hidden from the importer is linked only when the row's name and birth date match hers; otherwise
+    # the row gets the answer of an invalid number, and the coordinators a conflict to resolve.
+    hidden = _hidden_identities(set(existing.values()) - set(registrations), institution_id)
     new_rows: list[ParsedRow] = []
     for row in chunk:
         client_id = existing.get(row.ahv_number)
         if client_id is None:
             plan.create.append(row)
             new_rows.append(row)
+            continue
+        stranger = hidden.get(client_id)
+        if stranger is not None and not identity_matches(
+            client=stranger, first_name=row.first_name, last_name=row.last_name, date_of_birth=row.date_of_birth
+        ):
+            plan.errors.append(RowError(row.row, ahv_column, ahv_invalid_message()))
+            plan.conflicts.append((row, client_id))
             continue
         own = registrations.get(client_id, [])
         open_ones = [r for r in own if r[2] is None]
@@ -465,12 +495,24 @@ def plan_import(batch: ImportBatch, *, find_duplicates: bool, on_progress: Any =
                 seen[parsed.ahv_number] = number
                 chunk.append(parsed)
             if len(chunk) >= CHUNK_SIZE:
-                _classify(chunk, batch.institution_id or 0, plan, find_duplicates=find_duplicates)
+                _classify(
+                    chunk,
+                    batch.institution_id or 0,
+                    plan,
+                    find_duplicates=find_duplicates,
+                    ahv_column=context.column("ahv_number"),
+                )
                 chunk = []
                 if on_progress is not None:
                     on_progress(count)
         if chunk:
-            _classify(chunk, batch.institution_id or 0, plan, find_duplicates=find_duplicates)
+            _classify(
+                chunk,
+                batch.institution_id or 0,
+                plan,
+                find_duplicates=find_duplicates,
+                ahv_column=context.column("ahv_number"),
+            )
     batch.total_rows = count
     return plan
 
@@ -599,7 +641,10 @@ def _check(batch: ImportBatch) -> ImportBatch:
             "unchanged": plan.unchanged,
             "rejected": len({e.row for e in plan.errors}),
         }
-        batch.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in plan.errors]
+        batch.errors = [
+            {"row": e.row, "column": e.column, "message": e.message} for e in sorted(plan.errors, key=lambda e: e.row)
+        ]
+        _conflicts_record(batch, plan.conflicts)
         batch.duplicates = plan.duplicates
         changes = [{"row": r.row, "text": _("neue Anmeldung für bestehende Person")} for r, _c in plan.register]
         changes += [
@@ -612,6 +657,22 @@ def _check(batch: ImportBatch) -> ImportBatch:
     batch.finished_at = timezone.now()
     batch.save()
     return batch
+
+
+def _conflicts_record(batch: ImportBatch, conflicts: list[tuple[ParsedRow, int]]) -> None:
+    if not conflicts:
+        return
+    clients = Client.objects.in_bulk([client_id for _row, client_id in conflicts])
+    for row, client_id in conflicts:
+        ahv_conflict_record(
+            actor=batch.created_by,
+            client=clients[client_id],
+            first_name=row.first_name,
+            last_name=row.last_name,
+            date_of_birth=row.date_of_birth,
+            source=AhvConflictSource.IMPORT,
+            reference=_("%(file)s, Zeile %(row)s") % {"file": batch.file_name[:60], "row": row.row},
+        )
 
 
 @transaction.atomic

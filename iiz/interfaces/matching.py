@@ -11,7 +11,6 @@ us look only at clients born in the same year.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from rapidfuzz import fuzz
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.services import audit_record
+from iiz.clients.identity import name_normalise
 from iiz.clients.models import Client, Registration
 from iiz.interfaces.models_imports import MatchRejection, MergeRecord
 from iiz.lib.ahv import ahv_normalise
@@ -38,17 +38,6 @@ if TYPE_CHECKING:
     from iiz.organisations.models import User
 
 LIKELY_DUPLICATE = 85
-
-# The German spellings of umlauts without them, and other letters that do not decompose.
-_SPELLINGS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d"})
-
-
-def name_normalise(value: str) -> str:
-    """Casefolded, umlauts spelled out (ä → ae), other accents removed, hyphens and spaces as one space."""
-    text = value.casefold().translate(_SPELLINGS)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.replace("-", " ").replace("'", " ").split())
-
 
 @dataclass(frozen=True)
 class Candidate:

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from iiz import access
 from iiz.audit.models import AuditAction
 from iiz.clients import services as client_services
-from iiz.clients.models import Client, Consent, Registration
+from iiz.clients.models import AhvConflictSource, Client, Consent, Registration
 from iiz.clients.selectors import client_access_get, client_file_for_user
 from iiz.interfaces import selectors
 from iiz.interfaces.conditional import detail_response, if_match_require
@@ -212,6 +212,7 @@ class ClientListView(ApiView):
             registration_unit=_own_unit(user, data.get("unit")),
             external_case_number=data["external_case_number"],
             registered_on=data.get("registered_on") or timezone.localdate(),
+            source=AhvConflictSource.API,
             request=http(request),
         )
         file = client_file_for_user(user=user, public_id=client.public_id, request=http(request))

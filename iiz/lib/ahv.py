@@ -13,14 +13,18 @@ DUPLICATE_AHV_MESSAGE = gettext_lazy(
 )
 
 
+def ahv_invalid_message() -> str:
+    """The answer for a number that is not valid, and for one that belongs to a person the user may not see
+    under another name or birth date: the two must not be told apart."""
+    return _("Ungültige AHV-Nummer. Erwartet wird 756.XXXX.XXXX.XX mit korrekter Prüfziffer.")
+
+
 def ahv_normalise(value: str) -> str:
     """Return the 13 digits of a valid AHV number, or raise a ValidationError in the user's language."""
     try:
         return str(ssn.validate(value or ""))
     except StdnumError as error:
-        raise ValidationError(
-            _("Ungültige AHV-Nummer. Erwartet wird 756.XXXX.XXXX.XX mit korrekter Prüfziffer."), code="invalid_ahv"
-        ) from error
+        raise ValidationError(ahv_invalid_message(), code="invalid_ahv") from error
 
 
 def ahv_format(value: str) -> str:
