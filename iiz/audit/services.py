@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -29,10 +32,23 @@ def _seal_after_commit() -> None:
     audit_seal()
 
 
+_deferred: ContextVar[bool] = ContextVar("iiz_audit_sealing_deferred", default=False)
+
+
+@contextmanager
+def audit_sealing_deferred() -> Iterator[None]:
+    """Bulk writers (the demo generators) seal once at the end instead of after every commit."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def _seal_inline_once() -> None:
     """Without a sealer process (the embedded demo), seal right after the transaction commits, once per
     transaction. With a Celery worker the beat schedule or ``audit_seal --loop`` seals instead."""
-    if any(entry[1] is _seal_after_commit for entry in connection.run_on_commit):
+    if _deferred.get() or any(entry[1] is _seal_after_commit for entry in connection.run_on_commit):
         return
     transaction.on_commit(_seal_after_commit)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from iiz.audit.sealing import audit_seal
+from iiz.audit.services import audit_sealing_deferred
 from iiz.clients.models import Client
 from iiz.demo.generator import demo_clients_generate
 from iiz.demo.world import demo_world_build, refuse_outside_demo
@@ -23,6 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=1000, help="Clients per transaction.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The generators write many audit entries: they are sealed once at the end, not after every commit.
+        with audit_sealing_deferred():
+            self._generate(**options)
+        sealed = audit_seal(checkpoint=True)
+        self.stdout.write(f"Audit trail sealed up to seal {sealed.last_seq}.")
+
+    def _generate(self, **options: Any) -> None:
         refuse_outside_demo()
         count, batch_size = options["clients"], options["batch_size"]
         if count < 0 or batch_size < 1:

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from iiz.audit.sealing import audit_seal
+from iiz.audit.services import audit_sealing_deferred
 from iiz.demo.bulk_cases import SHARE, demo_cases_bulk_generate
 from iiz.demo.world import refuse_outside_demo
 
@@ -22,6 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=2000, help="Clients looked at per transaction.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The generators write many audit entries: they are sealed once at the end, not after every commit.
+        with audit_sealing_deferred():
+            self._generate(**options)
+        sealed = audit_seal(checkpoint=True)
+        self.stdout.write(f"Audit trail sealed up to seal {sealed.last_seq}.")
+
+    def _generate(self, **options: Any) -> None:
         refuse_outside_demo()
         share, batch_size = options["share"], options["batch_size"]
         if not 0 <= share <= 1 or batch_size < 1:

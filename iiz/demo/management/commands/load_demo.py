@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from iiz.audit.sealing import audit_seal
+from iiz.audit.services import audit_sealing_deferred
 from iiz.cases.models import Case
 from iiz.clients.models import Client
 from iiz.demo.bulk_cases import demo_cases_bulk_generate
@@ -40,6 +41,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Seed for reproducible data.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The generators write many audit entries: they are sealed once at the end, not after every commit.
+        with audit_sealing_deferred():
+            self._generate(**options)
+        sealed = audit_seal(checkpoint=True)
+        self.stdout.write(f"Audit trail sealed up to seal {sealed.last_seq}.")
+
+    def _generate(self, **options: Any) -> None:
         refuse_outside_demo()
         units = demo_world_build()
         existing = Client.objects.count()
@@ -68,9 +76,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{Case.objects.count()} IIZ cases in all.")
         else:
             self.stdout.write(f"{existing_cases} IIZ cases exist already; nothing generated.")
-        # The demo runs without a sealer process: seal what the generators wrote and sign the chain's head.
-        sealed = audit_seal(checkpoint=True)
-        self.stdout.write(f"Audit trail sealed up to seal {sealed.last_seq}.")
         self.stdout.write("\nDemo users (password: demo):")
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.username:<20} {demo.description}")
