@@ -194,7 +194,11 @@ def _valid_on(day: dt.date) -> Q:
 
 
 def valid_consents(*, client: Client, on: dt.date | None = None) -> list[Consent]:
-    return list(client.consents.filter(_valid_on(on or timezone.localdate())).prefetch_related("institutions"))
+    return list(
+        client.consents.filter(_valid_on(on or timezone.localdate()))
+        .select_related("recorded_by__unit")
+        .prefetch_related("institutions")
+    )
 
 
 def registered_clients_access(*, user: User, clients: Iterable[Client]) -> list[ClientAccess]:
@@ -214,8 +218,10 @@ def registered_clients_access(*, user: User, clients: Iterable[Client]) -> list[
     if any(client.pk not in registered for client in clients):
         raise PermissionDenied
     consents: dict[int, list[Consent]] = {}
-    for consent in Consent.objects.filter(_valid_on(timezone.localdate()), client__in=clients).prefetch_related(
-        "institutions"
+    for consent in (
+        Consent.objects.filter(_valid_on(timezone.localdate()), client__in=clients)
+        .select_related("recorded_by__unit")
+        .prefetch_related("institutions")
     ):
         consents.setdefault(consent.client_id, []).append(consent)
     return [
@@ -243,10 +249,20 @@ class ClientAccess:
         return self.user.institution_id
 
     def consent_between(self, *, category: str, first_id: int | None, second_id: int | None) -> Consent | None:
-        """A valid consent that lets the two institutions exchange data of the category, if any."""
+        """A valid consent that lets ``first_id`` receive data of the category from ``second_id``, if any.
+
+        It must name both institutions and the category, and be in force as ``Consent.unlocks`` says (the
+        signed form, or a verbal consent within its deadline; medical data never on a consent that only the
+        receiving institution vouches for).
+        """
         for consent in self.consents:
             ids = {i.pk for i in consent.institutions.all()}
-            if category in consent.categories and first_id in ids and second_id in ids:
+            if (
+                category in consent.categories
+                and first_id in ids
+                and second_id in ids
+                and consent.unlocks(category=category, receiver_id=first_id)
+            ):
                 return consent
         return None
 
@@ -463,7 +479,7 @@ class CaseAccess(ClientAccess):
 
     def exchange_basis(self, *, category: str, sender_id: int, recipient_id: int) -> str | None:
         """Why data of a category may pass from one institution to another in this case, or None."""
-        consent = self.consent_between(category=category, first_id=sender_id, second_id=recipient_id)
+        consent = self.consent_between(category=category, first_id=recipient_id, second_id=sender_id)
         if consent is not None:
             return AuditBasis.CONSENT
         if self.legal_basis_covering(category=category, recipient_id=recipient_id) is not None:

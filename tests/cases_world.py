@@ -232,4 +232,7 @@ def consent_give(
         categories=categories,
         purpose="Koordination im iiz-Fall",
         valid_from=days_ago(1),
+        # Given orally, the signed form to follow (a consent for other institutions needs one or the other).
+        verbal_statement="Im Gespräch mündlich erteilt",
+        form_due_on=days_ago(-14),
     )

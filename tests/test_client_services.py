@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
 from django.utils import timezone
 
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis, AuditEvent
 from iiz.clients import services
 from iiz.clients.models import Client, Consent, DataCategory, Registration
+from iiz.lib.ahv import ahv_invalid_message
 from iiz.lib.crypto import decrypt_bytes
 from tests.factories import ClientFactory, ConsentFactory, RegistrationFactory, ahv_from_serial
 
@@ -77,19 +77,34 @@ def test_it_audits_the_creation_of_client_and_registration(rav_adviser):
     assert {e.basis for e in events} == {AuditBasis.REGISTRATION}
 
 
-def test_it_refuses_a_duplicate_ahv_number_typed_in_another_format(rav_adviser, iv_specialist):
+def test_it_refuses_a_duplicate_ahv_number_typed_in_another_format(rav_adviser):
     # given a client recorded with the dotted notation
     new_client(rav_adviser, ahv_number="756.9217.0769.85")
     counts = row_counts()
 
-    # when another institution types the same number without dots
+    # when the same institution types the same number without dots
     with pytest.raises(ValidationError) as refused:
-        new_client(iv_specialist, ahv_number="7569217076985", first_name="Lea", last_name="Anders")
+        new_client(rav_adviser, ahv_number="7569217076985", first_name="Lea", last_name="Anders")
 
-    # then the error sits at the AHV field and nothing is written
+    # then the error sits at the AHV field (the institution sees that person) and nothing is written
     assert "ahv_number" in refused.value.message_dict
     assert "bereits eine Person" in refused.value.message_dict["ahv_number"][0]
     assert row_counts() == counts
+
+
+def test_it_answers_another_institution_s_number_under_another_name_as_an_invalid_number(rav_adviser, iv_specialist):
+    # given a client of the RAV
+    new_client(rav_adviser, ahv_number="756.9217.0769.85")
+    clients = Client.objects.count()
+
+    # when the IV-Stelle, which does not see her, types the number with another name
+    with pytest.raises(ValidationError) as refused:
+        new_client(iv_specialist, ahv_number="7569217076985", first_name="Lea", last_name="Anders")
+
+    # then it is told what a wrong check digit would tell it, and nothing of the person is written
+    assert refused.value.message_dict["ahv_number"] == [ahv_invalid_message()]
+    assert Client.objects.count() == clients
+    assert not Registration.objects.filter(institution=iv_specialist.institution).exists()
 
 
 def test_it_refuses_a_birth_date_in_the_future(rav_adviser):
@@ -117,13 +132,13 @@ def test_it_refuses_an_invalid_ahv_number(rav_adviser):
     assert row_counts() == counts
 
 
-def test_it_turns_a_lost_race_on_the_unique_index_into_the_duplicate_error(rav_adviser, monkeypatch):
-    # given another user commits the same AHV number between our check and our insert
+def test_it_decides_a_lost_race_on_the_unique_index_as_if_the_person_had_been_there(rav_adviser, monkeypatch):
+    # given another institution commits the same AHV number, under another name, between our check and our insert
     original_full_clean = Client.full_clean
 
     def full_clean_then_race(self, *args, **kwargs):
         original_full_clean(self, *args, **kwargs)
-        ClientFactory(ahv_number=self.ahv_number, registered=False)
+        ClientFactory(ahv_number=self.ahv_number, registered=False, last_name="Anders")
 
     monkeypatch.setattr(Client, "full_clean", full_clean_then_race)
 
@@ -131,9 +146,8 @@ def test_it_turns_a_lost_race_on_the_unique_index_into_the_duplicate_error(rav_a
     with pytest.raises(ValidationError) as refused:
         new_client(rav_adviser)
 
-    # then the unique index refused the insert and the user sees the duplicate message at the field
-    assert isinstance(refused.value.__cause__, IntegrityError)
-    assert "bereits eine Person" in refused.value.message_dict["ahv_number"][0]
+    # then the unique index refused the insert, and the user, who does not see that person, hears of no person
+    assert refused.value.message_dict["ahv_number"] == [ahv_invalid_message()]
 
 
 @pytest.mark.parametrize("persona", ["committee", "supervisory", "admin"])
@@ -244,6 +258,8 @@ def record_consent(actor, client, institutions, **overrides):
         "categories": [DataCategory.PERSONAL, DataCategory.OCCUPATIONAL],
         "purpose": "Abklärung im iiz-Fall",
         "valid_from": TODAY(),
+        "verbal_statement": "Am Schalter mündlich erteilt, R. Brunner",
+        "form_due_on": TODAY() + dt.timedelta(days=14),
     }
     data.update(overrides)
     return services.consent_record(**data)

@@ -420,6 +420,9 @@ def consent_form_data(world, **overrides):
         "purpose": "Abklärung im iiz-Fall",
         "valid_from": TODAY().isoformat(),
         "valid_until": "",
+        # Without the signed form, a consent for other institutions needs the verbal consent on record.
+        "verbal_statement": "Am Telefon, R. Brunner",
+        "form_due_on": (TODAY() + dt.timedelta(days=14)).isoformat(),
     }
     data.update(overrides)
     return data

@@ -330,10 +330,11 @@ def test_it_holds_an_answer_back_until_consent_covers_it(
     assert "keine gültige Einwilligung für die Kategorie «Medizinisch»" in page
     assert "Arbeitsfähig zu 50 %" not in page
     assert rav.get(exchange_url(case, "message", answer.public_id)).status_code == 404
-    # when a consent for medical data is recorded, the RAV reads it and the disclosure is recorded once
+    # when the IV-Stelle records the client's consent for medical data, the RAV reads it and the disclosure is
+    # recorded once (a consent that only the RAV vouched for would not open medical data without the form)
     ConsentFactory(
         client=case.client,
-        recorded_by=rav_adviser,
+        recorded_by=iv_specialist,
         institutions=[world.labour, world.disability],
         categories=[DataCategory.MEDICAL],
     )

@@ -18,8 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from stdnum.ch import ssn
 
+from iiz import access
 from iiz.audit.models import AccessRequest, AuditAction, AuditBasis, AuditEvent, DisclosureScope
-from iiz.clients.models import AhvConflict, AhvConflictSource, DataCategory
+from iiz.clients.models import AhvConflict, AhvConflictSource, Consent, ConsentNotice, DataCategory
 from iiz.interfaces.imports import import_batch_create
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from tests import cases_world
@@ -327,3 +328,100 @@ def test_it_lets_the_coordinator_resolve_an_ahv_conflict_on_the_conflicts_page(
     assert resolved.status_code == 302
     conflict.refresh_from_db()
     assert conflict.resolved_by == coordinator and conflict.resolution.startswith("Tippfehler")
+
+
+# --- 3. a consent recorded by one's own institution ----------------------------------------------------
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def shared_person(rav_adviser, iv_specialist):
+    """A person of the RAV's whose registration at the IV-Stelle the RAV does not see."""
+    person = cases_world.person_create(actor=rav_adviser, last_name="Geteilt")
+    RegistrationFactory(client=person, institution=iv_specialist.institution, recorded_by=iv_specialist)
+    return person
+
+
+def consent_form(world, **overrides):
+    data = {
+        "institutions": [world.labour.pk, world.disability.pk],
+        "categories": [DataCategory.MEDICAL],
+        "purpose": "Abklärung der Arbeitsfähigkeit",
+        "valid_from": cases_world.days_ago(0).isoformat(),
+        "valid_until": "",
+        "verbal_statement": "Am Telefon, R. Brunner",
+        "form_due_on": cases_world.days_ago(-14).isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_it_keeps_the_iv_registration_hidden_under_a_medical_consent_the_rav_recorded_without_the_form(
+    http_as, rav_adviser, iv_specialist, shared_person, world
+):
+    # given the RAV records, without a signed form, a medical consent naming the RAV and the IV (the attack)
+    http = http_as(rav_adviser)
+    recorded = http.post(reverse("clients:consent_create", args=[shared_person.public_id]), consent_form(world))
+    assert recorded.status_code == 302
+
+    # when the RAV loads the person's page again
+    file = http.get(shared_person.get_absolute_url()).context["file"]
+
+    # then the IV-Stelle's registration stays hidden, and the IV-Stelle is told of the consent on its start page
+    assert [r.institution for r in file.registrations] == [rav_adviser.institution]
+    assert file.hidden_registrations == 1
+    assert ConsentNotice.objects.filter(institution=iv_specialist.institution).count() == 1
+    home = http_as(iv_specialist).get(reverse("home")).content.decode()
+    assert "Einwilligungen, die Daten Ihrer Institution freigeben" in home and shared_person.last_name in home
+
+
+def test_it_opens_the_iv_registration_once_the_signed_form_is_attached(
+    http_as, rav_adviser, iv_specialist, shared_person, world
+):
+    # given the same consent with the signed form
+    http = http_as(rav_adviser)
+    upload = SimpleUploadedFile("einwilligung.pdf", PDF, content_type="application/pdf")
+    http.post(
+        reverse("clients:consent_create", args=[shared_person.public_id]),
+        consent_form(world, verbal_statement="", form_due_on="", document=upload),
+    )
+
+    # when / then the RAV sees the IV-Stelle's registration
+    file = http.get(shared_person.get_absolute_url()).context["file"]
+    assert iv_specialist.institution in {r.institution for r in file.registrations}
+
+
+def test_it_refuses_a_consent_for_other_institutions_without_form_or_verbal_statement(
+    http_as, rav_adviser, shared_person, world
+):
+    # given / when a consent for the RAV and the IV with neither the form nor the verbal statement
+    response = http_as(rav_adviser).post(
+        reverse("clients:consent_create", args=[shared_person.public_id]),
+        consent_form(world, categories=[DataCategory.OCCUPATIONAL], verbal_statement="", form_due_on=""),
+    )
+
+    # then the form says what is missing and keeps what was typed; nothing is recorded
+    page = response.content.decode()
+    assert (
+        response.status_code == 400 and "unterschriebene Formular" in page and "Abklärung der Arbeitsfähigkeit" in page
+    )
+    assert not shared_person.consents.exists()
+
+
+def test_it_stops_a_verbal_consent_at_the_deadline_of_its_form(rav_adviser, iv_specialist, shared_person, world):
+    # given an occupational consent given orally, recorded by the IV-Stelle, whose form is overdue
+    consent = cases_world.consent_give(
+        actor=iv_specialist,
+        client=shared_person,
+        institutions=[world.labour, world.disability],
+        categories=[DataCategory.OCCUPATIONAL],
+    )
+    grant = lambda: access.client_access_for(user=rav_adviser, client=shared_person)  # noqa: E731
+    assert grant().may_see(category=DataCategory.OCCUPATIONAL, recorded_by_id=world.disability.pk)
+
+    # when the deadline passes without the form
+    Consent.objects.filter(pk=consent.pk).update(form_due_on=cases_world.days_ago(1))
+
+    # then the consent opens nothing any more
+    assert not grant().may_see(category=DataCategory.OCCUPATIONAL, recorded_by_id=world.disability.pk)

@@ -225,6 +225,19 @@ class ConsentForm(forms.Form):
     valid_from = forms.DateField(label=_("gültig ab"), widget=DateInput())
     valid_until = forms.DateField(label=_("gültig bis"), widget=DateInput(), required=False)
     document = forms.FileField(label=_("unterschriebene Einwilligung (PDF oder Bild)"), required=False)
+    verbal_statement = forms.CharField(
+        label=_("oder: mündliche Einwilligung, bis das Formular vorliegt"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        help_text=_("Wer hat die Einwilligung wann und wie entgegengenommen? Zum Beispiel: am Telefon, R. Meier."),
+    )
+    form_due_on = forms.DateField(
+        label=_("Frist für das unterschriebene Formular"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Höchstens 30 Tage. Danach öffnet die Einwilligung nichts mehr, bis das Formular vorliegt."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -278,6 +278,10 @@ class Consent(models.Model):
     valid_until = models.DateField(_("gültig bis"), null=True, blank=True)
     document = models.FileField(_("unterschriebene Einwilligung"), upload_to=consent_document_path, blank=True)
     document_content_type = models.CharField(max_length=100, blank=True, editable=False)
+    # A consent given orally, before the signed form arrives: who took it, when and how; and until when the
+    # form must be on file (afterwards the consent opens nothing until it is).
+    verbal_statement = models.TextField(_("mündliche Einwilligung"), blank=True)
+    form_due_on = models.DateField(_("Formular fällig am"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("erfasst von")
     )
@@ -335,6 +339,23 @@ class Consent(models.Model):
         labels = dict(DataCategory.choices)
         return [str(labels.get(code, code)) for code in self.categories]
 
+    def unlocks(self, *, category: str, receiver_id: int | None, on: dt.date | None = None) -> bool:
+        """Whether this consent lets the receiving institution see data of the category held by another.
+
+        The signed form makes it effective. Without the form, a verbal consent counts until the form's
+        deadline; and a consent recorded by the receiving institution itself never opens medical data
+        without the signed form (that institution would be vouching for its own access to health data).
+        """
+        if self.document:
+            return True
+        if self.form_due_on is not None and self.form_due_on < (on or timezone.localdate()):
+            return False
+        return not (category == DataCategory.MEDICAL and self.recorded_by.institution_id == receiver_id)
+
+    @property
+    def awaiting_form(self) -> bool:
+        return not self.document and self.form_due_on is not None
+
     @property
     def status(self) -> str:
         if self.revoked_at:
@@ -347,6 +368,26 @@ class Consent(models.Model):
         if self.valid_until and self.valid_until < today:
             return "expired"
         return "valid"
+
+
+class ConsentNotice(models.Model):
+    """A consent recorded by another institution that opens data held by this institution to others.
+
+    The holding institution learns of it on its start page and can check the consent on the person's page.
+    """
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="notices")
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Hinweis auf eine Einwilligung")
+        verbose_name_plural = _("Hinweise auf Einwilligungen")
+        constraints = [models.UniqueConstraint(fields=["consent", "institution"], name="consent_notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.consent} → {self.institution}"
 
 
 class RetentionAction(models.Model):

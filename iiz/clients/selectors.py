@@ -12,12 +12,13 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from iiz import access
 from iiz.audit.models import AuditAction, AuditBasis, AuditEvent
 from iiz.audit.selectors import audit_events_for_client
 from iiz.audit.services import audit_record
-from iiz.clients.models import AhvConflict, Client, Consent, Registration
+from iiz.clients.models import AhvConflict, Client, Consent, ConsentNotice, Registration
 
 if TYPE_CHECKING:
     from iiz.organisations.models import User
@@ -211,3 +212,19 @@ def ahv_conflict_get(*, conflict_id: int) -> AhvConflict:
     if found is None:
         raise Http404
     return found
+
+
+# How long a consent notice stays on the holding institution's start page.
+CONSENT_NOTICE_DAYS = 30
+
+
+def consent_notices_for(*, user: User) -> list[ConsentNotice]:
+    """Consents recorded lately by other institutions that open data held by the user's institution."""
+    if not access.may_work_with_clients(user) or user.institution_id is None:
+        return []
+    since = timezone.now() - dt.timedelta(days=CONSENT_NOTICE_DAYS)
+    return list(
+        ConsentNotice.objects.filter(institution_id=user.institution_id, created_at__gte=since)
+        .select_related("consent__client", "consent__recorded_by__unit__institution")
+        .order_by("-created_at")[:20]
+    )

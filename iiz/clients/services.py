@@ -23,7 +23,7 @@ from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.services import audit_record
 from iiz.clients.identity import identity_matches
 from iiz.clients.imports import ClientImportRow, ConsentImportRow
-from iiz.clients.models import AhvConflict, AhvConflictSource, Client, Consent, Registration
+from iiz.clients.models import AhvConflict, AhvConflictSource, Client, Consent, ConsentNotice, Registration
 from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_invalid_message, ahv_normalise
 from iiz.lib.crypto import encrypt_bytes
 from iiz.lib.locking import already_done, locked
@@ -393,14 +393,23 @@ def consent_record(
     valid_from: dt.date,
     valid_until: dt.date | None = None,
     document: UploadedFile | None = None,
+    verbal_statement: str = "",
+    form_due_on: dt.date | None = None,
     replaces: Consent | None = None,
     request: HttpRequest | None = None,
 ) -> Consent:
-    """Record a client's consent, or a new version of one; the previous version stays readable."""
+    """Record a client's consent, or a new version of one; the previous version stays readable.
+
+    A consent that names another institution than the actor's own widens access across institutions: it
+    needs the signed form, or a verbal consent stated for the record (who took it, when, how) with a
+    deadline for the form of at most VERBAL_FORM_DAYS. A new version that asks no more than the one it
+    replaces keeps that version's form. The other institutions that hold data about the person are told.
+    """
     grant = access.client_access_required(user=actor, client=client)
     institution_list = list(institutions)
     if not institution_list:
         raise ValidationError({"institutions": _("Wählen Sie mindestens eine Institution.")}, code="required")
+    own_institution_id = access.own_institution(actor).pk
     if replaces is not None:
         # Lock the version being replaced so that two amendments cannot both succeed.
         replaces = Consent.objects.select_for_update().get(pk=replaces.pk)
@@ -421,12 +430,26 @@ def consent_record(
         recorded_by=actor,
     )
     _attach_document(consent, document)
+    if (
+        document is None
+        and replaces is not None
+        and replaces.document
+        and set(consent.categories) <= set(replaces.categories)
+        and {i.pk for i in institution_list} <= set(replaces.institutions.values_list("pk", flat=True))
+    ):
+        # A narrower version: the form signed for the wider one covers it.
+        consent.document = replaces.document
+        consent.document_content_type = replaces.document_content_type
+    widens = any(i.pk != own_institution_id for i in institution_list)
+    if widens and not consent.document:
+        _require_verbal_statement(consent, verbal_statement, form_due_on)
     consent.full_clean(exclude=["replaces"])
     if replaces is not None:
         replaces.superseded_at = timezone.now()
         replaces.save(update_fields=["superseded_at"])
     consent.save()
     consent.institutions.set(institution_list)
+    notified = _consent_notify_holders(consent=consent, institutions=institution_list, own_id=own_institution_id)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -440,9 +463,47 @@ def consent_record(
             "replaces": replaces.pk if replaces else None,
             "institutions": sorted(i.short_name for i in institution_list),
             "categories": consent.categories,
+            "signed_form": bool(consent.document),
+            "verbal": bool(consent.verbal_statement),
+            "form_due_on": consent.form_due_on.isoformat() if consent.form_due_on else None,
+            "notified": sorted(notified),
         },
     )
     return consent
+
+
+# How long a verbal consent may stand in for the signed form.
+VERBAL_FORM_DAYS = 30
+
+
+def _require_verbal_statement(consent: Consent, statement: str, due_on: dt.date | None) -> None:
+    today = timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if not statement.strip():
+        errors["document"] = [
+            _(
+                "Eine Einwilligung für andere Institutionen braucht das unterschriebene Formular. Liegt es noch "
+                "nicht vor, halten Sie die mündliche Einwilligung fest (wer, wann, wie) und setzen Sie eine Frist."
+            )
+        ]
+    if due_on is None or not today <= due_on <= today + dt.timedelta(days=VERBAL_FORM_DAYS):
+        errors["form_due_on"] = [
+            _("Setzen Sie eine Frist für das unterschriebene Formular, höchstens %(days)s Tage ab heute.")
+            % {"days": VERBAL_FORM_DAYS}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    consent.verbal_statement = statement.strip()
+    consent.form_due_on = due_on
+
+
+def _consent_notify_holders(*, consent: Consent, institutions: list[Institution], own_id: int) -> list[str]:
+    """Tell the named institutions other than the recorder's that hold data about the person."""
+    holders = set(Registration.objects.filter(client=consent.client).values_list("institution_id", flat=True))
+    holders.add(consent.client.recorded_by_institution_id)
+    told = [i for i in institutions if i.pk != own_id and i.pk in holders]
+    ConsentNotice.objects.bulk_create([ConsentNotice(consent=consent, institution=i) for i in told])
+    return [i.short_name for i in told]
 
 
 @transaction.atomic

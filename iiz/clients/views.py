@@ -297,6 +297,8 @@ def _consent_form_view(request: HttpRequest, public_id: str, replaces_id: int | 
                 valid_from=data["valid_from"],
                 valid_until=data["valid_until"],
                 document=data["document"],
+                verbal_statement=data["verbal_statement"],
+                form_due_on=data["form_due_on"],
                 replaces=replaces,
                 request=request,
             )

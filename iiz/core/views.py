@@ -23,6 +23,7 @@ from iiz.cases.selectors import (
     tasks_for_user,
 )
 from iiz.clients.models import AhvConflict
+from iiz.clients.selectors import consent_notices_for
 from iiz.organisations.models import Role, User
 
 
@@ -53,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
             tasks=tasks_for_user(user=user),
             notifications=list(notifications_unread(user=user)),
             meetings=meetings_upcoming_for_user(user=user),
+            consent_notices=consent_notices_for(user=user),
         )
     if user.has_role(Role.COORDINATOR):
         today = timezone.localdate()

@@ -303,6 +303,19 @@ class ConsentCreateSerializer(InputSerializer):
     replaces = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=ID_MAX, help_text="The version this one amends (id)."
     )
+    verbal_statement = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Without the signed form (multipart `document`), a consent that names other institutions needs the "
+            "record of the verbal consent (who took it, when, how) and `form_due_on`, at most 30 days ahead."
+        ),
+    )
+    form_due_on = serializers.DateField(
+        required=False, allow_null=True, help_text="The deadline for the signed form of a verbal consent."
+    )
 
     def validate_institutions(self, value: list[int]) -> list[Institution]:
         wanted = set(value)

@@ -404,6 +404,8 @@ class ConsentListView(ApiView):
             valid_from=data["valid_from"],
             valid_until=data.get("valid_until"),
             document=data.get("document"),
+            verbal_statement=data.get("verbal_statement", ""),
+            form_due_on=data.get("form_due_on"),
             replaces=replaces,
             request=http(request),
         )

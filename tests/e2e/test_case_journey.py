@@ -143,6 +143,8 @@ def _client_of_three_institutions() -> Client:
         ],
         purpose="Koordination der beruflichen Integration im iiz-Fall",
         valid_from=today - dt.timedelta(days=1),
+        verbal_statement="Im Erstgespräch mündlich erteilt",
+        form_due_on=today + dt.timedelta(days=14),
     )
     return client
 

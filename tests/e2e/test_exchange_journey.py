@@ -142,6 +142,8 @@ def journey(committed_world: None) -> Journey:
         categories=[DataCategory.OCCUPATIONAL],
         purpose="Koordination der Stellensuche im iiz-Fall",
         valid_from=today - dt.timedelta(days=1),
+        verbal_statement="Im Erstgespräch mündlich erteilt",
+        form_due_on=today + dt.timedelta(days=14),
     )
     return Journey(client=client, case=case)
 
@@ -245,6 +247,10 @@ def test_it_holds_a_medical_answer_until_consent_and_cuts_access_on_revocation(
     rav.get_by_label("SVA Zürich IV-Stelle").check()
     rav.get_by_label("Medizinisch", exact=True).check()
     rav.fill("#id_purpose", "Austausch der ärztlichen Einschätzung im iiz-Fall")
+    # The RAV receives the medical data: only the signed form lets its own consent record open them.
+    rav.set_input_files(
+        "#id_document", files=[{"name": "einwilligung.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     with rav.expect_navigation():
         rav.click("main button[type=submit]")
     expect(rav.locator(".message--success")).to_be_visible()
