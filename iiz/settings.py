@@ -117,12 +117,15 @@ MIDDLEWARE = [
     "iiz.core.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every answer of the application carries personal data or may: never kept by a browser or proxy.
+    "iiz.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "iiz.core.middleware.GermanByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "iiz.core.middleware.AbsoluteSessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "iiz.core.middleware.SecondFactorMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -197,7 +200,8 @@ OTP_TOTP_ISSUER = "iiz Kanton Zürich"
 # Lock an account after repeated failed logins from the same address.
 AXES_FAILURE_LIMIT = int(os.environ.get("IIZ_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("IIZ_LOGIN_COOLOFF_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per account and address, and per account across addresses (password spraying from many addresses).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -205,6 +209,8 @@ AXES_VERBOSE = False
 # Idle timeout: each request pushes the expiry forward, so the session ends after this much inactivity.
 SESSION_COOKIE_AGE = int(os.environ.get("IIZ_SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this many hours after sign-in.
+IIZ_SESSION_MAX_HOURS = int(os.environ.get("IIZ_SESSION_MAX_HOURS", "10"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -308,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
     # The audit sealer; `manage.py audit_seal --loop` does the same where no beat runs.
     "audit-seal": {"task": "iiz.audit.tasks.audit_seal_due", "schedule": timedelta(seconds=5)},
 }
+
+# Webhook targets: host names (or ".suffix" for a domain) that the operators allow; only public https hosts.
+# The demo allows the fictional partner domains; production allows nothing until it is set.
+IIZ_WEBHOOK_ALLOWED_HOSTS = env_list("IIZ_WEBHOOK_ALLOWED_HOSTS", "" if PRODUCTION else ".example.ch,.example")
 
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND",

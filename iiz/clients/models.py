@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.ch import ssn
 
 from iiz.lib.ahv import ahv_normalise
+from iiz.lib.text import bidi_errors
 from iiz.organisations.models import Institution, InstitutionKind, Municipality, OrganisationalUnit
 
 
@@ -128,6 +129,9 @@ class Client(models.Model):
             )
         if self.languages and any(code not in Language.values for code in self.languages):
             errors.setdefault("languages", []).append(ValidationError(_("Unbekannte Sprache."), code="language"))
+        texts = {name: getattr(self, name) for name in ("first_name", "last_name", "street", "house_number", "town")}
+        for name, messages in bidi_errors(**texts).items():
+            errors.setdefault(name, []).extend(ValidationError(message, code="bidi") for message in messages)
         if errors:
             raise ValidationError(errors)
 

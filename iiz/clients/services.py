@@ -27,6 +27,8 @@ from iiz.clients.models import AhvConflict, AhvConflictSource, Client, Consent, 
 from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_invalid_message, ahv_normalise
 from iiz.lib.crypto import encrypt_bytes
 from iiz.lib.locking import already_done, locked
+
+from iiz.lib.text import bidi_errors
 from iiz.lib.uploads import validate_document_upload
 from iiz.organisations.models import Institution, Municipality, OrganisationalUnit
 
@@ -80,6 +82,9 @@ def client_create(
     if not access.may_create_clients(actor):
         raise PermissionDenied(_("Sie dürfen keine Personen erfassen."))
     institution = access.own_institution(actor)
+    # Before anything is looked up or recorded (an AHV conflict keeps the names typed).
+    if refused := bidi_errors(first_name=first_name, last_name=last_name):
+        raise ValidationError(refused)
     compact = ahv_normalise(ahv_number)
     registration: dict[str, Any] = {
         "unit": registration_unit if registration_unit is not None else actor.unit,

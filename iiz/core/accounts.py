@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from iiz.audit.models import AuditAction
+from iiz.audit.models import AuditAction, AuditBasis
 from iiz.audit.services import audit_record
 from iiz.core.middleware import SESSION_FLAG
 from iiz.organisations.models import User
@@ -115,6 +115,14 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             if device.verify_token(token):
                 otp_login(request, device)
                 return HttpResponseRedirect(_safe_next(request))
+        # A wrong second factor after a right password: someone may hold the password.
+        audit_record(
+            actor=cast(User, request.user),
+            action=AuditAction.DENIED,
+            object_type="otp_code",
+            basis=AuditBasis.NONE,
+            request=request,
+        )
         form.add_error("token", _("Der Code ist falsch oder abgelaufen. Geben Sie den aktuellen Code ein."))
     return render(request, "registration/otp_verify.html", {"form": form, "next": _safe_next(request)})
 
@@ -150,6 +158,13 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, _("Der zweite Faktor ist eingerichtet."))
             return HttpResponseRedirect(_safe_next(request))
+        audit_record(
+            actor=cast(User, request.user),
+            action=AuditAction.DENIED,
+            object_type="otp_setup_code",
+            basis=AuditBasis.NONE,
+            request=request,
+        )
         form.add_error(
             "token", _("Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Geräts und versuchen Sie es erneut.")
         )

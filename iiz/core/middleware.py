@@ -151,3 +151,45 @@ class DenialAuditMiddleware:
             },
             request=request,
         )
+
+
+class NoStoreMiddleware:
+    """Nothing the application answers may be kept by a browser or a proxy: pages and API answers carry
+    personal data. Static files are served before this middleware (WhiteNoise) and keep their caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+SESSION_STARTED = "iiz_session_started"
+
+
+class AbsoluteSessionLifetimeMiddleware:
+    """A session ends IIZ_SESSION_MAX_HOURS after sign-in, however active it is (the idle timeout is
+    SESSION_COOKIE_AGE); the user signs in again, with the second factor."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        import time
+
+        from django.contrib.auth import logout
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            started = request.session.get(SESSION_STARTED)
+            now = int(time.time())
+            if started is None:
+                request.session[SESSION_STARTED] = now
+            elif now - int(started) > settings.IIZ_SESSION_MAX_HOURS * 3600:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.get_full_path()}")
+        return self.get_response(request)

@@ -21,6 +21,8 @@ import hmac
 import ipaddress
 import json
 import logging
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -75,19 +77,64 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def host_allowed(host: str) -> bool:
+    """Whether the operators allow webhooks to this host (IIZ_WEBHOOK_ALLOWED_HOSTS: names, or ``.suffix``)."""
+    name = host.lower().rstrip(".")
+    for allowed in settings.IIZ_WEBHOOK_ALLOWED_HOSTS:
+        entry = allowed.lower().rstrip(".")
+        if entry.startswith(".") and (name.endswith(entry) or name == entry[1:]):
+            return True
+        if name == entry:
+            return True
+    return False
+
+
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
 def target_url_validate(url: str) -> str:
-    """An https address; plain http only to this machine (127.0.0.1, ::1, localhost) and only in the demo."""
+    """A public https host on the operators' allow-list; plain http only to this machine and only in the demo.
+
+    Internal addresses (10.x, 192.168.x, link-local, …) are refused here, and again when the name is
+    resolved for each delivery, so that a webhook can never scan the internal network.
+    """
     parts = urlsplit(url.strip())
     host = parts.hostname or ""
     if parts.username or parts.password:
         raise ValidationError({"target_url": _("Die Adresse darf keine Zugangsdaten enthalten.")})
-    if parts.scheme == "https" and host:
-        return url.strip()
     if parts.scheme == "http" and host and _is_loopback(host) and settings.DEMO_MODE:
         return url.strip()
-    raise ValidationError(
-        {"target_url": _("Webhooks werden nur an https-Adressen gesendet (http nur an localhost in der Demo).")}
-    )
+    if parts.scheme != "https" or not host:
+        raise ValidationError(
+            {"target_url": _("Webhooks werden nur an https-Adressen gesendet (http nur an localhost in der Demo).")}
+        )
+    literal = _literal_address(host)
+    if (literal is not None and not literal.is_global) or not host_allowed(host):
+        raise ValidationError(
+            {
+                "target_url": _(
+                    "Diese Adresse ist nicht freigegeben. Webhooks gehen nur an öffentliche Adressen, die der "
+                    "Betrieb der Plattform freigegeben hat."
+                )
+            }
+        )
+    return url.strip()
+
+
+def _resolves_to_internal(host: str) -> bool:
+    """Whether the host name resolves to any address that is not public (checked before each delivery)."""
+    literal = _literal_address(host)
+    if literal is not None:
+        return not literal.is_global
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # the connection fails on its own, and the error says "not reachable"
+    return any(not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in infos)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -226,6 +273,14 @@ class SendResult:
 
 
 def webhook_send(*, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+    """Send one delivery. The error kept (and shown to the partner) is a short category, never the raw
+    message of the network stack, which would describe the internal network; the log has the details."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    demo_loopback = parts.scheme == "http" and _is_loopback(host) and settings.DEMO_MODE
+    if not demo_loopback and _resolves_to_internal(host):
+        logger.warning("Webhook to %s refused: the host resolves to an internal address", host)
+        return SendResult(False, None, "refused: not a public address")
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - https or loopback, checked on subscription
     try:
         with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
@@ -235,7 +290,20 @@ def webhook_send(*, url: str, body: bytes, headers: dict[str, str]) -> SendResul
         return SendResult(False, int(error.code), f"HTTP {error.code}")
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
-        return SendResult(False, None, str(reason)[:500] or type(error).__name__)
+        logger.info("Webhook to %s failed: %s", host, reason)
+        return SendResult(False, None, _error_category(reason))
+
+
+def _error_category(reason: object) -> str:
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return "timeout"
+    if isinstance(reason, ssl.SSLError):
+        return "TLS error"
+    if isinstance(reason, socket.gaierror):
+        return "host name not found"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    return "not reachable"
 
 
 def _claim(delivery_id: int, now: dt.datetime) -> bool:
