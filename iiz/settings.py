@@ -311,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Webhook deliveries whose next attempt is due; `manage.py webhooks_retry` does the same by hand.
     "webhooks-retry": {"task": "iiz.interfaces.tasks.webhooks_retry_due", "schedule": crontab(minute="*")},
+    # Import files nobody confirmed: deleted after IIZ_IMPORT_FILE_HOURS.
+    "import-files": {"task": "iiz.interfaces.tasks_imports.import_files_expire_due", "schedule": crontab(minute=20)},
     # The audit sealer; `manage.py audit_seal --loop` does the same where no beat runs.
     "audit-seal": {"task": "iiz.audit.tasks.audit_seal_due", "schedule": timedelta(seconds=5)},
 }
@@ -439,6 +441,10 @@ IIZ_RETENTION_YEARS = {
     "reporter": 1,
     **json.loads(os.environ.get("IIZ_RETENTION_YEARS", "{}")),
 }
+
+# Uploaded import files (AHV numbers, names, birth dates) are deleted when the batch is taken or refused, and
+# at the latest this many hours after the upload when nobody confirmed it (the check must then be redone).
+IIZ_IMPORT_FILE_HOURS = int(os.environ.get("IIZ_IMPORT_FILE_HOURS", "72"))
 
 # Small-number suppression and other domain defaults that operators may change.
 IIZ_SEARCH_RESULT_LIMIT = 50

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import socket
 import time
 import urllib.error
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -169,3 +171,99 @@ def test_it_points_aria_describedby_only_at_elements_of_the_page(
         named = {name for value in re.findall(r'aria-describedby="([^"]+)"', page) for name in value.split()}
         assert named, response.request["PATH_INFO"]
         assert named <= ids, (response.request["PATH_INFO"], named - ids)
+
+
+# --- data at rest: import files encrypted, kept only until the batch is taken or refused ---------------------
+
+
+IMPORT_HEADER = "AHV-Nummer;Name;Vorname;Geburtsdatum;Geschlecht;BFS-Nr.;angemeldet seit;Fallnummer"
+
+
+def _upload(actor, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from iiz.interfaces.imports import import_batch_create
+
+    return import_batch_create(actor=actor, upload=SimpleUploadedFile("personen.csv", content))
+
+
+def test_it_stores_an_import_file_encrypted_and_deletes_it_once_taken(rav_adviser, django_capture_on_commit_callbacks):
+    from iiz.interfaces.imports import import_batch_confirm
+    from iiz.interfaces.models_imports import ImportBatch, ImportStatus
+
+    # given a file with a person's AHV number and name
+    bfs = cases_world.uster().bfs_number
+    content = f"{IMPORT_HEADER}\n756.9217.0769.85;Verschlüsselt;Vera;02.04.1979;w;{bfs};2024-01-15;F-1\n".encode()
+    batch = _upload(rav_adviser, content)
+
+    # when it is stored
+    with batch.file.open("rb") as stored:
+        at_rest = stored.read()
+
+    # then neither the number nor the name is readable in the file storage
+    assert b"Verschl" not in at_rest and b"7569217076985" not in at_rest and b"756.9217" not in at_rest
+
+    # when the check runs and the batch is taken
+    from iiz.interfaces.imports import import_batch_check
+
+    checked = import_batch_check(batch_id=batch.pk)
+    assert checked.status == ImportStatus.PREVIEWED and checked.file
+    path = checked.file.path
+    with django_capture_on_commit_callbacks(execute=True):
+        import_batch_confirm(actor=rav_adviser, batch=checked)
+
+    # then the file is gone
+    done = ImportBatch.objects.get(pk=batch.pk)
+    assert done.status == ImportStatus.DONE and not done.file
+    assert not Path(path).exists()
+
+
+def test_it_deletes_a_refused_file_at_once_and_keeps_the_reasons(rav_adviser):
+    from iiz.interfaces.imports import import_batch_check, rejected_rows_csv
+
+    # given a file with a bad row, checked
+    batch = _upload(
+        rav_adviser, f"{IMPORT_HEADER}\n756.1234.5678.90;Muster;Anna;01.03.1980;w;9999;2024-01-15;F\n".encode()
+    )
+    path = batch.file.path
+
+    # when
+    refused = import_batch_check(batch_id=batch.pk)
+
+    # then the reasons stay, the file does not
+    assert "Ungültige AHV-Nummer" in rejected_rows_csv(refused)
+    assert not refused.file and not Path(path).exists()
+
+
+def test_it_deletes_files_nobody_confirmed_after_the_retention_period(rav_adviser, settings):
+    from django.utils import timezone
+
+    from iiz.interfaces.imports import import_files_expire
+    from iiz.interfaces.models_imports import ImportBatch
+
+    # given an upload left unconfirmed
+    batch = _upload(rav_adviser, f"{IMPORT_HEADER}\n".encode())
+
+    # when the retention period has passed
+    later = timezone.now() + dt.timedelta(hours=settings.IIZ_IMPORT_FILE_HOURS + 1)
+    expired = import_files_expire(now=later)
+
+    # then its file is deleted
+    assert expired >= 1 and not ImportBatch.objects.get(pk=batch.pk).file
+
+
+# --- no name or AHV number in a URL --------------------------------------------------------------------------
+
+
+def test_it_searches_persons_by_post_and_ignores_a_name_in_the_url(http_as, rav_adviser, rav_client):
+    # given
+    http = http_as(rav_adviser)
+
+    # when a search comes as a URL (an old bookmark, a link) and as the form sends it
+    from_url = http.get(reverse("clients:search"), {"q": rav_client.last_name}).content.decode()
+    from_form = http.post(reverse("clients:search"), {"q": rav_client.last_name}).content.decode()
+
+    # then only the form's POST searches; the page's form posts, so no name reaches a URL
+    assert rav_client.get_absolute_url() not in from_url
+    assert rav_client.get_absolute_url() in from_form
+    assert 'method="post" action="/klienten/"' in from_url and "hx-push-url" not in from_url

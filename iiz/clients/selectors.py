@@ -46,7 +46,8 @@ def _client_search_queryset(*, user: User, query: str) -> QuerySet[Client]:
         if born is not None:
             qs = qs.filter(date_of_birth=born)
         elif compact.isdigit() and len(compact) >= 4:
-            qs = qs.filter(ahv_number__contains=compact)
+            # Only the whole number finds a person: parts of numbers would let one list persons by ranges.
+            qs = qs.filter(ahv_number=compact)
         else:
             qs = qs.filter(Q(last_name__icontains=term) | Q(first_name__icontains=term))
     return qs.order_by("last_name", "first_name", "date_of_birth", "pk")

@@ -18,6 +18,7 @@ import logging
 import re
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 from xml.etree import ElementTree  # noqa: S405 - our own check of a zip member, no entities expanded
@@ -25,6 +26,7 @@ from xml.etree import ElementTree  # noqa: S405 - our own check of a zip member,
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone, translation
@@ -44,6 +46,7 @@ from iiz.interfaces.ech.schema import EchDocumentError
 from iiz.interfaces.matching import LIKELY_DUPLICATE, CandidateIndex
 from iiz.interfaces.models_imports import ImportBatch, ImportStatus
 from iiz.lib.ahv import ahv_invalid_message, ahv_normalise
+from iiz.lib.crypto import decrypt_bytes, encrypt_bytes
 from iiz.organisations.models import Municipality
 from iiz.outbox.services import outbox_enqueue
 
@@ -466,7 +469,7 @@ def plan_import(batch: ImportBatch, *, find_duplicates: bool, on_progress: Any =
     """Read the batch's file and work out what it would create, change or reject. Raises ImportFileError."""
     plan = Planned()
     seen: dict[str, int] = {}
-    with batch.file.open("rb") as stream:
+    with import_file_open(batch) as stream:
         encoding, rows = file_rows(stream, batch.file_format)
         batch.encoding = encoding
         header = next(rows, None)
@@ -539,7 +542,8 @@ def import_batch_create(*, actor: User, upload: UploadedFile) -> ImportBatch:
         file_name=name[:255],
         file_format=suffix if suffix in {"xlsx", "xml"} else "csv",
     )
-    batch.file.save(name, upload, save=False)
+    # Encrypted at rest like documents: the file holds AHV numbers, names and birth dates.
+    batch.file.save(name, ContentFile(encrypt_bytes(upload.read())), save=False)
     batch.save()
     audit_record(
         actor=actor,
@@ -582,7 +586,7 @@ def estimate_rows(batch: ImportBatch) -> int:
     Lines of a CSV file (a quoted line break counts twice), the sheet's recorded size of an XLSX file, the
     persons of a delivery. The exact number is known once the check has read every row.
     """
-    with batch.file.open("rb") as stream:
+    with import_file_open(batch) as stream:
         if batch.file_format == "xlsx":
             from openpyxl import load_workbook
 
@@ -606,6 +610,32 @@ def estimate_rows(batch: ImportBatch) -> int:
         return count
     # The header is not a data row; a last line without a line break is one.
     return max(count - 1 + (1 if last not in {b"", b"\n"} else 0), 0)
+
+
+@contextmanager
+def import_file_open(batch: ImportBatch) -> Iterator[IO[bytes]]:
+    """The uploaded file, decrypted in memory (never written in plain text)."""
+    if not batch.file:
+        raise ImportFileError(_("Die Datei ist nicht mehr gespeichert. Bitte laden Sie sie neu hoch."))
+    with batch.file.open("rb") as stored:
+        yield io.BytesIO(decrypt_bytes(stored.read()))
+
+
+def import_file_delete(batch: ImportBatch) -> None:
+    """The file is needed only until the batch is taken or refused: its rows' errors are kept on the batch."""
+    if batch.file:
+        batch.file.delete(save=False)
+        ImportBatch.objects.filter(pk=batch.pk).update(file="")
+
+
+def import_files_expire(*, now: dt.datetime | None = None) -> int:
+    """Delete the files of batches older than IIZ_IMPORT_FILE_HOURS that were neither taken nor refused."""
+    limit = (now or timezone.now()) - dt.timedelta(hours=settings.IIZ_IMPORT_FILE_HOURS)
+    expired = 0
+    for batch in ImportBatch.objects.filter(created_at__lt=limit).exclude(file="").iterator():
+        import_file_delete(batch)
+        expired += 1
+    return expired
 
 
 def import_batch_check(*, batch_id: int) -> ImportBatch:
@@ -656,6 +686,8 @@ def _check(batch: ImportBatch) -> ImportBatch:
     batch.processed_rows = batch.total_rows
     batch.finished_at = timezone.now()
     batch.save()
+    if batch.status == ImportStatus.REJECTED:
+        import_file_delete(batch)
     return batch
 
 
@@ -747,6 +779,7 @@ def _apply(batch: ImportBatch, actor: User) -> ImportBatch:
         batch.processed_rows = batch.total_rows
         batch.finished_at = timezone.now()
         batch.save()
+    import_file_delete(batch)
     return batch
 
 

@@ -30,3 +30,10 @@ def imports_abandoned(batch_id: int, *_actor: int) -> None:
     from iiz.interfaces.imports import import_batch_abandon
 
     import_batch_abandon(batch_id=batch_id)
+
+
+@shared_task
+def import_files_expire_due() -> int:
+    from iiz.interfaces.imports import import_files_expire
+
+    return import_files_expire()

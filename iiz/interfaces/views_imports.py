@@ -88,7 +88,7 @@ def _first_row_problem(batch: ImportBatch) -> str | None:
     """
     if batch.file_format not in {"csv", "xlsx"}:
         return None
-    with batch.file.open("rb") as stream:
+    with imports.import_file_open(batch) as stream:
         _encoding, rows = imports.file_rows(stream, batch.file_format)
         try:
             header = next(rows, None)
