@@ -20,6 +20,16 @@ urlpatterns = [
     path("konto/abmelden/", accounts.logout_view, name="logout"),
     path("konto/zweiter-faktor/", accounts.otp_verify, name="otp_verify"),
     path("konto/zweiter-faktor/einrichten/", accounts.otp_setup, name="otp_setup"),
+    path("konto/passwort/", accounts.password_change_view, name="password_change"),
+    path("konto/passwort/geaendert/", accounts.password_change_done_view, name="password_change_done"),
+    path("konto/passwort-vergessen/", accounts.password_reset_view, name="password_reset"),
+    path("konto/passwort-vergessen/gesendet/", accounts.password_reset_done_view, name="password_reset_done"),
+    path(
+        "konto/passwort-vergessen/<uidb64>/<token>/",
+        accounts.password_reset_confirm_view,
+        name="password_reset_confirm",
+    ),
+    path("konto/passwort-vergessen/fertig/", accounts.password_reset_complete_view, name="password_reset_complete"),
     # The language switch is in the header of every page, the login page included.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The public front door: the contact point and its report form (no sign-in).

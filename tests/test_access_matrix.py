@@ -703,6 +703,14 @@ TABLE: list[Entry] = [
     Entry("logout", lambda p, k: LOGIN, method="post"),
     Entry("otp_verify", signed_in),
     Entry("otp_setup", signed_in),
+    # Everyone changes their own password; the reset flow is for those who cannot sign in, so open to all.
+    Entry("password_change", signed_in),
+    Entry("password_change_done", signed_in),
+    Entry("password_reset", everyone),
+    Entry("password_reset_done", everyone),
+    # An unknown link answers with the page that says so (the token decides, not the session).
+    Entry("password_reset_confirm", everyone, kwargs=lambda s, p, k: {"uidb64": "MQ", "token": "falsch-1"}),
+    Entry("password_reset_complete", everyone),
     Entry("set_language", everyone, method="post", data=lambda s, p, k: {"language": "de"}),
     Entry("directory", only(CLIENT_WORK)),
     # --- clients ---

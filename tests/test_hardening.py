@@ -267,3 +267,56 @@ def test_it_searches_persons_by_post_and_ignores_a_name_in_the_url(http_as, rav_
     assert rav_client.get_absolute_url() not in from_url
     assert rav_client.get_absolute_url() in from_form
     assert 'method="post" action="/klienten/"' in from_url and "hx-push-url" not in from_url
+
+
+# --- password change and a reset flow that leaks nothing ------------------------------------------------------
+
+
+def test_it_lets_a_user_change_the_password_from_every_page(http_as, rav_adviser):
+    # given a signed-in user on the start page
+    http = http_as(rav_adviser)
+    assert reverse("password_change") in http.get(reverse("home")).content.decode()
+
+    # when the password is changed
+    response = http.post(
+        reverse("password_change"),
+        {
+            "old_password": DEMO_PASSWORD,
+            "new_password1": "Lange-Reihe-77-Zürich",
+            "new_password2": "Lange-Reihe-77-Zürich",
+        },
+    )
+
+    # then it holds, and the change is audited
+    assert response.status_code == 302
+    rav_adviser.refresh_from_db()
+    assert rav_adviser.check_password("Lange-Reihe-77-Zürich")
+    assert AuditEvent.objects.filter(actor=rav_adviser, object_type="password").exists()
+
+
+def test_it_answers_a_reset_request_the_same_whether_the_address_has_an_account_or_not(rav_adviser, mailoutbox):
+    # given an address of an account and one of nobody
+    rav_adviser.email = "reto.brunner@afa.example.ch"
+    rav_adviser.save(update_fields=["email"])
+    anonymous = HttpClient()
+
+    # when both ask for a reset link
+    known = anonymous.post(reverse("password_reset"), {"email": "reto.brunner@afa.example.ch"})
+    unknown = anonymous.post(reverse("password_reset"), {"email": "niemand@example.ch"})
+
+    # then both get the same answer, and only the account's address gets a link
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert [message.to for message in mailoutbox] == [["reto.brunner@afa.example.ch"]]
+
+    # when the link is followed and a new password set
+    link = re.search(r"https?://[^/]+(/konto/passwort-vergessen/[^\s]+)", mailoutbox[0].body).group(1)
+    form = anonymous.get(link, follow=True)
+    done = anonymous.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link,
+        {"new_password1": "Neue-Reihe-88-Uster", "new_password2": "Neue-Reihe-88-Uster"},
+    )
+
+    # then the password holds and the user signs in as usual (second factor included)
+    assert done.status_code == 302
+    rav_adviser.refresh_from_db()
+    assert rav_adviser.check_password("Neue-Reihe-88-Uster")

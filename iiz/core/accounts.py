@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from io import BytesIO
-from typing import cast
+from typing import Any, cast
 
 import qrcode
 import qrcode.image.svg
@@ -179,3 +179,59 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             "next": _safe_next(request),
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Password change and reset
+# ---------------------------------------------------------------------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The user changes their own password; other sessions end (Django rotates the session hash)."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = "/konto/passwort/geaendert/"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(actor=cast(User, self.request.user), action=AuditAction.UPDATE, object_type="password")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asks for the e-mail address and always answers the same, whether an account has it or not."""
+
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = "/konto/passwort-vergessen/gesendet/"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # Who asked is not known, and whether the address exists must not be told: the entry names neither.
+        audit_record(actor=None, action=AuditAction.UPDATE, object_type="password_reset_request", request=self.request)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = "/konto/passwort-vergessen/fertig/"
+    post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(actor=form.user, action=AuditAction.UPDATE, object_type="password_reset", request=self.request)
+        return response
+
+
+password_change_view = PasswordChangeView.as_view()
+password_change_done_view = auth_views.PasswordChangeDoneView.as_view(
+    template_name="registration/password_change_done.html"
+)
+password_reset_view = login_not_required(PasswordResetView.as_view())
+password_reset_done_view = login_not_required(
+    auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_done.html")
+)
+password_reset_confirm_view = login_not_required(PasswordResetConfirmView.as_view())
+password_reset_complete_view = login_not_required(
+    auth_views.PasswordResetCompleteView.as_view(template_name="registration/password_reset_complete.html")
+)
