@@ -874,10 +874,10 @@ TABLE: list[Entry] = [
     # Without a report sent in this session, the confirmation leads back to the form.
     Entry("frontdoor:thanks", everyone),
     Entry("triage:list", only(COORDINATORS | SPECIALISTS)),
-    Entry("triage:detail", triage(), OWN_FOREIGN, kwargs=early_report_kw, audited=True),
-    Entry("triage:screening", triage(), OWN_FOREIGN, kwargs=early_report_kw, method="post", audited=True),
-    Entry("triage:forward", triage(COORDINATORS), OWN_FOREIGN, kwargs=early_report_kw, method="post", audited=True),
-    Entry("triage:close", triage(), OWN_FOREIGN, kwargs=early_report_kw, method="post", audited=True),
+    Entry("triage:detail", triage(), OWN_FOREIGN, kwargs=early_report_kw),
+    Entry("triage:screening", triage(), OWN_FOREIGN, kwargs=early_report_kw, method="post"),
+    Entry("triage:forward", triage(COORDINATORS), OWN_FOREIGN, kwargs=early_report_kw, method="post"),
+    Entry("triage:close", triage(), OWN_FOREIGN, kwargs=early_report_kw, method="post"),
     # --- steering: aggregates for the steering roles ---
     Entry("steering:index", only(OPERATIONAL | STRATEGIC)),
     Entry("steering:operational", only(OPERATIONAL)),
