@@ -199,7 +199,7 @@ def test_it_verifies_the_sealed_chain_of_fresh_entries(http_as, rav_adviser, rav
     # given a few reads and a search, sealed and checkpointed
     http = http_as(rav_adviser)
     http.get(rav_client.get_absolute_url())
-    http.post(reverse("clients:search"), {"q": "Muster"})
+    http.get(reverse("clients:search"), {"q": "Muster"})
     run = audit_seal(checkpoint=True)
 
     # when / then

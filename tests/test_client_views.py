@@ -152,7 +152,7 @@ def test_it_answers_403_on_search_and_create_to_roles_without_client_work(person
     http = http_as(request.getfixturevalue(persona))
 
     # when
-    search = http.post(reverse("clients:search"), {"q": "Muster"})
+    search = http.get(reverse("clients:search"), {"q": "Muster"})
     create = http.get(reverse("clients:create"))
 
     # then
@@ -283,7 +283,7 @@ def test_it_shows_the_file_to_a_case_participant_and_audits_the_case_basis(http_
 
 def test_it_finds_the_clients_of_the_own_institution_and_audits_the_search(http_as, rav_adviser, rav_client):
     # given / when
-    response = http_as(rav_adviser).post(reverse("clients:search"), {"q": "muster"})
+    response = http_as(rav_adviser).get(reverse("clients:search"), {"q": "muster"})
 
     # then
     assert response.status_code == 200
@@ -302,7 +302,7 @@ def test_it_finds_by_ahv_number_birth_date_and_several_terms(http_as, rav_advise
     )
 
     # when
-    response = http_as(rav_adviser).post(reverse("clients:search"), {"q": typed})
+    response = http_as(rav_adviser).get(reverse("clients:search"), {"q": typed})
 
     # then
     assert rav_client in response.context["results"]
@@ -310,7 +310,7 @@ def test_it_finds_by_ahv_number_birth_date_and_several_terms(http_as, rav_advise
 
 def test_it_finds_nobody_for_an_outsider_and_explains_why(http_as, biz_adviser, rav_client):
     # given / when
-    response = http_as(biz_adviser).post(reverse("clients:search"), {"q": "Muster"})
+    response = http_as(biz_adviser).get(reverse("clients:search"), {"q": "Muster"})
 
     # then
     content = response.content.decode()
@@ -324,8 +324,8 @@ def test_it_answers_an_htmx_search_with_the_results_partial_only(http_as, rav_ad
     http = http_as(rav_adviser)
 
     # when
-    partial = http.post(reverse("clients:search"), {"q": "Muster"}, headers={"HX-Request": "true"})
-    page = http.post(reverse("clients:search"), {"q": "Muster"})
+    partial = http.get(reverse("clients:search"), {"q": "Muster"}, headers={"HX-Request": "true"})
+    page = http.get(reverse("clients:search"), {"q": "Muster"})
 
     # then
     assert "<html" not in partial.content.decode()
@@ -382,7 +382,7 @@ def test_it_creates_a_client_from_the_form(http_as, rav_adviser):
 
 def test_it_finds_nobody_by_a_part_of_an_ahv_number(http_as, rav_adviser, rav_client):
     # given / when the first digits of a number are typed (a way to list persons by number ranges)
-    response = http_as(rav_adviser).post(reverse("clients:search"), {"q": rav_client.ahv_display[:9]})
+    response = http_as(rav_adviser).get(reverse("clients:search"), {"q": rav_client.ahv_display[:9]})
 
     # then only the whole number finds a person
     assert list(response.context["results"]) == []
@@ -564,7 +564,7 @@ def test_it_registers_and_deregisters_through_the_pages(http_as, rav_adviser, iv
 
 def count_queries(http, url, **params):
     with CaptureQueriesContext(connection) as queries:
-        response = http.post(url, params)
+        response = http.get(url, params)
     assert response.status_code == 200
     return len(queries.captured_queries)
 

@@ -252,23 +252,6 @@ def test_it_deletes_files_nobody_confirmed_after_the_retention_period(rav_advise
     assert expired >= 1 and not ImportBatch.objects.get(pk=batch.pk).file
 
 
-# --- no name or AHV number in a URL --------------------------------------------------------------------------
-
-
-def test_it_searches_persons_by_post_and_ignores_a_name_in_the_url(http_as, rav_adviser, rav_client):
-    # given
-    http = http_as(rav_adviser)
-
-    # when a search comes as a URL (an old bookmark, a link) and as the form sends it
-    from_url = http.get(reverse("clients:search"), {"q": rav_client.last_name}).content.decode()
-    from_form = http.post(reverse("clients:search"), {"q": rav_client.last_name}).content.decode()
-
-    # then only the form's POST searches; the page's form posts, so no name reaches a URL
-    assert rav_client.get_absolute_url() not in from_url
-    assert rav_client.get_absolute_url() in from_form
-    assert 'method="post" action="/klienten/"' in from_url and "hx-push-url" not in from_url
-
-
 # --- password change and a reset flow that leaks nothing ------------------------------------------------------
 
 

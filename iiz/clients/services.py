@@ -27,7 +27,6 @@ from iiz.clients.models import AhvConflict, AhvConflictSource, Client, Consent, 
 from iiz.lib.ahv import DUPLICATE_AHV_MESSAGE, ahv_invalid_message, ahv_normalise
 from iiz.lib.crypto import encrypt_bytes
 from iiz.lib.locking import already_done, locked
-
 from iiz.lib.text import bidi_errors
 from iiz.lib.uploads import validate_document_upload
 from iiz.organisations.models import Institution, Municipality, OrganisationalUnit

@@ -135,7 +135,6 @@ def client_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
             "read_only": file.grant.is_read_only,
             # The grant is there already (file.grant): the role decides (disclosure.may_read_client_audit).
             "may_read_audit": user.has_role(Role.COORDINATOR, Role.SPECIALIST),
-
             "may_disclose": access.may_produce_disclosure(user=user, client=file.client) is not None,
             "own_institution": user.institution,
             # The IIZ side: screenings, target-group checks and cases, read in a fixed number of queries.
