@@ -453,8 +453,15 @@ class Scenario:
             institutions=everybody,
             categories=[c for c in DataCategory.values if c != DataCategory.MEDICAL],
         )
-        medical_consent = cases_world.consent_give(
-            actor=u["iv_specialist"], client=person, institutions=everybody, categories=[DataCategory.MEDICAL]
+        # Medical data need the signed form (a consent the receiving IV-Stelle recorded would not open them).
+        medical_consent = consent_record(
+            actor=u["iv_specialist"],
+            client=person,
+            institutions=everybody,
+            categories=[DataCategory.MEDICAL],
+            purpose="Koordination im iiz-Fall",
+            valid_from=cases_world.days_ago(1),
+            document=_pdf(),
         )
         case = cases_world.case_at_level(3, specialist=u["iv_specialist"], coordinator=u["coordinator"], client=person)
         cases_world.participant_join(
