@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from iiz.clients.models import (
     ALV_MAX_DAYS,
     SA_MAX_MONTHLY,
-    Client,
     DataCategory,
     IvPensionStatus,
     Language,
