@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0006_ahv_conflict'),
+        ('clients', '0007_ahv_conflict'),
         ('organisations', '0002_municipalities_and_partners'),
     ]
 

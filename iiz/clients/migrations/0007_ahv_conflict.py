@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0005_client_name_trigram_indexes'),
+        ('clients', '0006_registration_benefits'),
         ('organisations', '0002_municipalities_and_partners'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
